@@ -1,0 +1,3 @@
+"""latentfacts: how a language model acquires, generalizes and forgets ontology facts."""
+
+__version__ = "0.1.0"
