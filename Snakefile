@@ -11,6 +11,8 @@ validate(config, "workflow/schemas/config.schema.yaml")
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
+include: "workflow/rules/model.smk"
+include: "workflow/rules/analysis.smk"
 
 
 rule all:
