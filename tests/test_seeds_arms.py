@@ -1,0 +1,74 @@
+"""Arms: run directories, the withdrawn sample, training sets per epoch and config checks."""
+
+import copy
+
+import pytest
+import yaml
+
+from latentfacts.arms import (
+    arm_of,
+    check_measurements,
+    extra_arms,
+    run_dir,
+    training_facts,
+    training_template_mode,
+    withdrawn_facts,
+)
+from latentfacts.configcheck import ConfigError
+
+from conftest import ROOT
+
+
+def test_run_dirs_round_trip_and_main_keeps_its_path():
+    assert run_dir("main") == "runs"
+    for arm in ("main", "withdrawal", "single_template"):
+        assert arm_of(run_dir(arm)) == arm
+    with pytest.raises(ValueError, match="arms/bogus"):
+        arm_of("arms/bogus")
+
+
+def test_withdrawn_sample_is_seeded_and_order_free():
+    ids = [f"HP:{i:07d}" for i in range(200)]
+    chosen = withdrawn_facts(ids, 0.25, seed=0, replicate=0)
+    assert len(chosen) == 50 and set(chosen) <= set(ids)
+    assert chosen == withdrawn_facts(list(reversed(ids)), 0.25, seed=0, replicate=0)
+    assert chosen != withdrawn_facts(ids, 0.25, seed=0, replicate=1)
+
+
+def test_withdrawn_facts_are_absent_after_epoch_k_only():
+    ids = [f"GO:{i:07d}" for i in range(40)]
+    gone = withdrawn_facts(ids, 0.5, seed=1, replicate=0)
+    for epoch in range(1, 4):
+        assert training_facts(ids, epoch, gone, after_epoch=3) == ids
+    for epoch in range(4, 8):
+        trained = training_facts(ids, epoch, gone, after_epoch=3)
+        assert not set(trained) & set(gone) and len(trained) == 20
+    assert training_facts(ids, 9) == ids
+
+
+def test_single_template_arm_trains_on_template_zero():
+    assert training_template_mode("single_template", "all") == "first"
+    assert training_template_mode("main", "all") == "all"
+    assert training_template_mode("withdrawal", "all") == "all"
+
+
+def default_config():
+    return yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+
+
+def test_default_config_has_no_extra_arms_and_passes_checks():
+    config = default_config()
+    assert extra_arms(config["measurements"]) == []
+    check_measurements(config)
+
+
+def test_bad_measurement_configs_name_the_key():
+    config = default_config()
+    late = copy.deepcopy(config)
+    late["measurements"]["withdrawal"].update(enabled=True, after_epoch=config["finetune"]["epochs"])
+    with pytest.raises(ConfigError, match="measurements.withdrawal.after_epoch"):
+        check_measurements(late)
+    trained = copy.deepcopy(config)
+    trained["measurements"]["augmentation"]["heldout_templates"] = [config["prompts"]["templates"][2]]
+    with pytest.raises(ConfigError, match=r"heldout_templates\[0\]"):
+        check_measurements(trained)

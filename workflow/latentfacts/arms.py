@@ -1,0 +1,84 @@
+"""Training arms (issue 7.6): variants of the fine-tuning run that the extra measurements compare.
+
+- `main`: the study's own run (`results/runs/seed{s}/...`): all paraphrase templates, every trained fact.
+- `withdrawal`: like main, but a seeded fraction of the trained facts is no longer trained after epoch k.
+- `single_template`: like main, but every exposure uses template 0 only (same exposures per fact).
+
+An arm's runs live under `results/{run_dir}/seed{s}/...` with run_dir `runs` (main) or `arms/{arm}`, so
+the finetune and evaluate rules serve every arm through one path wildcard.
+"""
+
+import numpy as np
+
+from latentfacts.configcheck import ConfigError
+
+ARMS = ("main", "withdrawal", "single_template")
+MAIN_RUN_DIR = "runs"
+
+
+def run_dir(arm):
+    """Directory under results/ holding an arm's seed{s}/ runs."""
+    if arm not in ARMS:
+        raise ValueError(f"unknown arm {arm!r} (known: {', '.join(ARMS)})")
+    return MAIN_RUN_DIR if arm == "main" else f"arms/{arm}"
+
+
+def arm_of(directory):
+    """Inverse of run_dir."""
+    if directory == MAIN_RUN_DIR:
+        return "main"
+    arm = directory.removeprefix("arms/")
+    if directory == arm or arm not in ARMS[1:]:
+        raise ValueError(f"{directory!r} is not a run directory (expected 'runs' or 'arms/<arm>')")
+    return arm
+
+
+def extra_arms(measurements):
+    """The arms beside main that the config switches on (each needs its own training runs)."""
+    arms = []
+    if measurements["withdrawal"]["enabled"]:
+        arms.append("withdrawal")
+    if measurements["augmentation"]["enabled"]:
+        arms.append("single_template")
+    return arms
+
+
+def withdrawn_facts(train_ids, fraction, seed, replicate):
+    """A seeded sample of round(fraction * n) trained facts, sorted; the same for a (seed, replicate)
+    whatever order the ids come in."""
+    ids = np.array(sorted(train_ids))
+    rng = np.random.default_rng([seed, replicate])
+    chosen = rng.choice(len(ids), size=int(round(fraction * len(ids))), replace=False)
+    return sorted(ids[chosen].tolist())
+
+
+def training_facts(train_ids, epoch, withdrawn=(), after_epoch=None):
+    """The facts trained in `epoch` (1-based): all of `train_ids`, minus `withdrawn` once epoch > after_epoch."""
+    if after_epoch is None or epoch <= after_epoch:
+        return list(train_ids)
+    gone = set(withdrawn)
+    return [fact for fact in train_ids if fact not in gone]
+
+
+def training_template_mode(arm, configured):
+    """`prompts.train_templates` for an arm: the single-template arm always trains on template 0 only."""
+    return "first" if arm == "single_template" else configured
+
+
+def check_measurements(config):
+    """Cross-key checks of the `measurements` section (run at DAG build time)."""
+    measurements = config["measurements"]
+    epochs = config["finetune"]["epochs"]
+    withdrawal = measurements["withdrawal"]
+    if withdrawal["enabled"] and not 1 <= withdrawal["after_epoch"] < epochs:
+        raise ConfigError(
+            f"config key measurements.withdrawal.after_epoch: {withdrawal['after_epoch']} must lie in "
+            f"1..{epochs - 1} (finetune.epochs is {epochs}) so that some epochs follow the withdrawal"
+        )
+    trained = set(config["prompts"]["templates"])
+    for i, template in enumerate(measurements["augmentation"]["heldout_templates"]):
+        if template in trained:
+            raise ConfigError(
+                f"config key measurements.augmentation.heldout_templates[{i}]: {template!r} is one of "
+                f"prompts.templates, which the arms train on; a held-out template must be new"
+            )
