@@ -1,1 +1,128 @@
-"""data stage of the DAG (see DESIGN.md)."""
+"""data stage of the DAG (see DESIGN.md): fetch inputs, parse ontologies, count annotations,
+draw the pairs, count identifier/label frequencies, join the covariates."""
+
+
+rule fetch:
+    """One configured source (local path or URL) -> resources/downloads/, with provenance."""
+    input:
+        lambda w: config["sources"][w.source].get("path", []),
+    output:
+        data="resources/downloads/{source}",
+        provenance="resources/downloads/{source}.provenance.json",
+    params:
+        spec=lambda w: config["sources"][w.source],
+    wildcard_constraints:
+        source="|".join(config["sources"]),
+    log:
+        f"{LOGS}/fetch/{{source}}.log",
+    conda:
+        "../../envs/cpu.yaml"
+    resources:
+        mem_mb=500,
+        runtime=30,
+    script:
+        "../scripts/fetch.py"
+
+
+rule parse_ontology:
+    """All configured OBO files -> one table of non-obsolete terms."""
+    input:
+        **ontology_sources("obo"),
+    output:
+        "results/data/terms.parquet",
+    log:
+        f"{LOGS}/parse_ontology.log",
+    conda:
+        "../../envs/cpu.yaml"
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    script:
+        "../scripts/parse_ontology.py"
+
+
+rule annotation_counts:
+    """HPOA / GAF files -> direct and is_a-propagated annotation counts per term."""
+    input:
+        obo=list(ontology_sources("obo").values()),
+        annotations=list(ontology_sources("annotations").values()),
+    output:
+        "results/data/annotations.parquet",
+    params:
+        ontologies=ONTOLOGIES,
+        formats=[spec["annotation_format"] for spec in config["ontologies"].values()],
+    log:
+        f"{LOGS}/annotation_counts.log",
+    benchmark:
+        f"{BENCH}/annotation_counts.tsv"
+    conda:
+        "../../envs/cpu.yaml"
+    resources:
+        mem_mb=8000,
+        runtime=30,
+    script:
+        "../scripts/annotation_counts.py"
+
+
+rule build_pairs:
+    """Seeded, stratified sample of term -> identifier pairs with the train/withheld split."""
+    input:
+        terms="results/data/terms.parquet",
+        annotations="results/data/annotations.parquet",
+    output:
+        "results/data/pairs.parquet",
+    params:
+        ontologies=config["ontologies"],
+        pairs=config["pairs"],
+        seed=config["seed"],
+    log:
+        f"{LOGS}/build_pairs.log",
+    conda:
+        "../../envs/cpu.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../scripts/build_pairs.py"
+
+
+rule literature_frequency:
+    """How often each pair's identifier and label occur (a local corpus, or PubMed Central)."""
+    input:
+        pairs="results/data/pairs.parquet",
+        corpus=lambda w: config["frequency"]["corpus"] if config["frequency"]["source"] == "corpus" else [],
+    output:
+        "results/data/frequency.parquet",
+    params:
+        frequency=config["frequency"],
+    log:
+        f"{LOGS}/literature_frequency.log",
+    benchmark:
+        f"{BENCH}/literature_frequency.tsv"
+    conda:
+        "../../envs/cpu.yaml"
+    resources:
+        mem_mb=4000,
+        runtime=120,
+    script:
+        "../scripts/literature_frequency.py"
+
+
+rule covariates:
+    """One row per pair with every covariate of the analysis."""
+    input:
+        pairs="results/data/pairs.parquet",
+        terms="results/data/terms.parquet",
+        annotations="results/data/annotations.parquet",
+        frequency="results/data/frequency.parquet",
+    output:
+        "results/data/covariates.parquet",
+    log:
+        f"{LOGS}/covariates.log",
+    conda:
+        "../../envs/cpu.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../scripts/covariates.py"

@@ -1,0 +1,60 @@
+"""How often each fact's identifier and label occur in a text corpus.
+
+Text and phrases are cut into the same tokens (runs of word characters, or one other non-space
+character), lower-cased; a phrase occurs where its token sequence does. So matches are
+case-insensitive and whole-word (HP:0001250 is not counted inside HP:00012501, "seizure" not
+inside "seizures"), and overlapping phrases each count ("Focal seizure" also counts "seizure").
+One pass over the corpus tokens with the phrases indexed by their first token.
+"""
+
+import datetime
+import re
+from collections import Counter, defaultdict
+
+import pandas as pd
+
+from latentfacts.fetch import open_text
+
+TOKEN = re.compile(r"\w+|[^\w\s]")
+
+
+def tokens(text):
+    return TOKEN.findall(text.lower())
+
+
+def count_phrases(text, phrases):
+    """{phrase: number of occurrences in `text`} (see module docstring for what matches)."""
+    by_first = defaultdict(set)
+    for phrase in phrases:
+        words = tuple(tokens(phrase))
+        if words:
+            by_first[words[0]].add(words)
+    words = tokens(text)
+    found = Counter()
+    for position, word in enumerate(words):
+        for candidate in by_first.get(word, ()):
+            if tuple(words[position : position + len(candidate)]) == candidate:
+                found[candidate] += 1
+    return {phrase: found[tuple(tokens(phrase))] for phrase in phrases}
+
+
+def corpus_frequency(pairs, corpus_path):
+    """id_frequency and label_frequency of every pair in the text file `corpus_path`."""
+    with open_text(corpus_path) as stream:
+        text = stream.read()
+    counts = count_phrases(text, set(pairs["id"]) | set(pairs["label"]))
+    return frequency_table(pairs, counts, source=f"corpus:{corpus_path}")
+
+
+def frequency_table(pairs, counts, source):
+    """The frequency.parquet table from {query string: count} (ids and labels), any backend."""
+    return pd.DataFrame(
+        {
+            "id": pairs["id"].to_numpy(),
+            "label": pairs["label"].to_numpy(),
+            "id_frequency": [counts[term] for term in pairs["id"]],
+            "label_frequency": [counts[label] for label in pairs["label"]],
+            "source": source,
+            "taken": datetime.datetime.now(datetime.timezone.utc).date().isoformat(),
+        }
+    ).astype({"id_frequency": "int64", "label_frequency": "int64"})

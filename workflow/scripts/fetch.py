@@ -1,0 +1,15 @@
+"""Fetch one configured source into resources/downloads/ and record its provenance."""
+
+from latentfacts.fetch import fetch_source, write_provenance
+from latentfacts.rulelog import log_to
+
+
+def main(smk):
+    provenance = fetch_source(smk.params.spec, smk.output.data)
+    write_provenance(provenance, smk.output.provenance)
+    print(provenance)
+
+
+if "snakemake" in globals():
+    with log_to(snakemake.log[0]):  # noqa: F821
+        main(snakemake)  # noqa: F821

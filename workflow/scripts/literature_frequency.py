@@ -1,0 +1,26 @@
+"""Count how often each pair's identifier and label occur (local corpus or PubMed Central)."""
+
+import pandas as pd
+
+from latentfacts.frequency import corpus_frequency, frequency_table
+from latentfacts.rulelog import log_to
+
+
+def main(smk):
+    pairs = pd.read_parquet(smk.input.pairs)
+    source = smk.params.frequency["source"]
+    if source == "corpus":
+        table = corpus_frequency(pairs, smk.input.corpus)
+    else:
+        # --- pubmed backend: owned by the cluster helper (latentfacts/pubmed.py) ---
+        from latentfacts.pubmed import pubmed_counts
+
+        counts = pubmed_counts(sorted(set(pairs["id"]) | set(pairs["label"])), **smk.params.frequency.get("pubmed", {}))
+        table = frequency_table(pairs, counts, source="pubmed")
+    print(table.describe().to_string())
+    table.to_parquet(smk.output[0], index=False)
+
+
+if "snakemake" in globals():
+    with log_to(snakemake.log[0]):  # noqa: F821
+        main(snakemake)  # noqa: F821
