@@ -24,4 +24,4 @@ def ontology_sources(kind):
 
 
 def all_targets():
-    return ["results/data/pairs.parquet"]
+    return ["results/data/covariates.parquet"]
