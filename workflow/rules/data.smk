@@ -9,17 +9,17 @@ rule fetch:
     output:
         data="resources/downloads/{source}",
         provenance="resources/downloads/{source}.provenance.json",
-    params:
-        spec=lambda w: config["sources"][w.source],
-    wildcard_constraints:
-        source="|".join(config["sources"]),
     log:
         f"{LOGS}/fetch/{{source}}.log",
+    wildcard_constraints:
+        source="|".join(config["sources"]),
     conda:
         "../../envs/cpu.yaml"
     resources:
         mem_mb=500,
         runtime=30,
+    params:
+        spec=lambda w: config["sources"][w.source],
     script:
         "../scripts/fetch.py"
 
@@ -48,9 +48,6 @@ rule annotation_counts:
         annotations=list(ontology_sources("annotations").values()),
     output:
         "results/data/annotations.parquet",
-    params:
-        ontologies=ONTOLOGIES,
-        formats=[spec["annotation_format"] for spec in config["ontologies"].values()],
     log:
         f"{LOGS}/annotation_counts.log",
     benchmark:
@@ -60,6 +57,9 @@ rule annotation_counts:
     resources:
         mem_mb=8000,
         runtime=30,
+    params:
+        ontologies=ONTOLOGIES,
+        formats=[spec["annotation_format"] for spec in config["ontologies"].values()],
     script:
         "../scripts/annotation_counts.py"
 
@@ -71,10 +71,6 @@ rule build_pairs:
         annotations="results/data/annotations.parquet",
     output:
         "results/data/pairs.parquet",
-    params:
-        ontologies=config["ontologies"],
-        pairs=config["pairs"],
-        seed=config["seed"],
     log:
         f"{LOGS}/build_pairs.log",
     conda:
@@ -82,6 +78,10 @@ rule build_pairs:
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        ontologies=config["ontologies"],
+        pairs=config["pairs"],
+        seed=config["seed"],
     script:
         "../scripts/build_pairs.py"
 
@@ -90,11 +90,13 @@ rule literature_frequency:
     """How often each pair's identifier and label occur (a local corpus, or PubMed Central)."""
     input:
         pairs="results/data/pairs.parquet",
-        corpus=lambda w: config["frequency"]["corpus"] if config["frequency"]["source"] == "corpus" else [],
+        corpus=lambda w: (
+            config["frequency"]["corpus"]
+            if config["frequency"]["source"] == "corpus"
+            else []
+        ),
     output:
         "results/data/frequency.parquet",
-    params:
-        frequency=config["frequency"],
     log:
         f"{LOGS}/literature_frequency.log",
     benchmark:
@@ -104,6 +106,8 @@ rule literature_frequency:
     resources:
         mem_mb=4000,
         runtime=120,
+    params:
+        frequency=config["frequency"],
     script:
         "../scripts/literature_frequency.py"
 

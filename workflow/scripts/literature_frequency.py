@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from latentfacts.frequency import corpus_frequency, frequency_table
+from latentfacts.frequency import corpus_frequency
 from latentfacts.rulelog import log_to
 
 
@@ -15,8 +15,7 @@ def main(smk):
         # --- pubmed backend: owned by the cluster helper (latentfacts/pubmed.py) ---
         from latentfacts.pubmed import pubmed_counts
 
-        counts = pubmed_counts(sorted(set(pairs["id"]) | set(pairs["label"])), **smk.params.frequency.get("pubmed", {}))
-        table = frequency_table(pairs, counts, source="pubmed")
+        table = pubmed_counts(pairs, **smk.params.frequency["pubmed"])
     print(table.describe().to_string())
     table.to_parquet(smk.output[0], index=False)
 
