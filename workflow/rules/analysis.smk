@@ -1,1 +1,288 @@
-"""analysis stage of the DAG (see DESIGN.md)."""
+"""analysis stage of the DAG (see DESIGN.md): eval tables -> trajectories -> survival tables ->
+Cox, discrete-time, Kaplan-Meier and dynamics tables -> figures, summary and report."""
+
+from latentfacts.survival import ENDPOINTS as SURVIVAL_ENDPOINTS
+from latentfacts.survival import check_stable_k, horizon, model_columns
+
+check_stable_k(config["analysis"]["stable_k"], EPOCHS)
+
+ANALYSIS = "results/analysis"
+FIGURES = "results/figures"
+EVAL_KEYS = [(seed, epoch) for seed in SEEDS for epoch in range(EPOCHS + 1)]
+FIGURE_NAMES = ["recall", "kaplan_meier", "hazard_ratios", "dynamics"]
+
+
+SURVIVAL_FILES = {e: f"{ANALYSIS}/survival_{e}.parquet" for e in SURVIVAL_ENDPOINTS}
+HORIZONS = {
+    e: horizon(e, EPOCHS, config["analysis"]["stable_k"]) for e in SURVIVAL_ENDPOINTS
+}
+REPORT_TABLES = [
+    "hazard_ratios",
+    "models",
+    "ph_checks",
+    "km_logrank",
+    "km_rmst",
+    "dynamics_summary",
+]
+# What rule all asks of this stage: the summary, every figure and the report tables.
+ANALYSIS_TARGETS = [
+    "results/summary.md",
+    *expand(f"{FIGURES}/{{name}}.{{ext}}", name=FIGURE_NAMES, ext=["png", "svg"]),
+    *expand(f"{ANALYSIS}/{{name}}.csv", name=REPORT_TABLES),
+]
+
+
+rule trajectories:
+    """Eval tables of every seed and epoch, joined with split, knowledge class and covariates."""
+    input:
+        pairs="results/data/pairs.parquet",
+        covariates="results/data/covariates.parquet",
+        baseline="results/baseline.parquet",
+        evals=[
+            f"results/runs/seed{seed}/eval/epoch_{epoch:02d}.parquet"
+            for seed, epoch in EVAL_KEYS
+        ],
+    output:
+        f"{ANALYSIS}/trajectories.parquet",
+    log:
+        f"{LOGS}/analysis/trajectories.log",
+    conda:
+        "../../envs/cpu.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        eval_keys=EVAL_KEYS,
+    script:
+        "../scripts/trajectories.py"
+
+
+rule survival_tables:
+    """Trajectories -> one survival table (duration, event, model columns) per endpoint."""
+    input:
+        f"{ANALYSIS}/trajectories.parquet",
+    output:
+        **SURVIVAL_FILES,
+    log:
+        f"{LOGS}/analysis/survival_tables.log",
+    conda:
+        "../../envs/cpu.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        covariates=config["analysis"]["covariates"],
+        ontology_levels=ONTOLOGIES,
+        stable_k=config["analysis"]["stable_k"],
+    script:
+        "../scripts/survival_tables.py"
+
+
+rule cox:
+    """Cox proportional-hazards model (Efron ties) and Schoenfeld PH check for one endpoint."""
+    input:
+        f"{ANALYSIS}/survival_{{endpoint}}.parquet",
+    output:
+        hazard_ratios=f"{ANALYSIS}/cox_{{endpoint}}.parquet",
+        model=f"{ANALYSIS}/cox_{{endpoint}}.json",
+        ph=f"{ANALYSIS}/ph_{{endpoint}}.parquet",
+    log:
+        f"{LOGS}/analysis/cox_{{endpoint}}.log",
+    benchmark:
+        f"{BENCH}/analysis/cox_{{endpoint}}.tsv"
+    wildcard_constraints:
+        endpoint="|".join(SURVIVAL_ENDPOINTS),
+    conda:
+        "../../envs/cpu.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=20,
+    params:
+        columns=lambda w: model_columns(
+            config["analysis"]["covariates"], ONTOLOGIES, w.endpoint
+        ),
+        penalizer=config["analysis"]["cox_penalizer"],
+        ph_alpha=config["analysis"]["ph_alpha"],
+    script:
+        "../scripts/cox.py"
+
+
+rule discrete_time:
+    """Person-period complementary log-log GLM with fact-clustered errors for one endpoint."""
+    input:
+        f"{ANALYSIS}/survival_{{endpoint}}.parquet",
+    output:
+        hazard_ratios=f"{ANALYSIS}/discrete_{{endpoint}}.parquet",
+        model=f"{ANALYSIS}/discrete_{{endpoint}}.json",
+    log:
+        f"{LOGS}/analysis/discrete_{{endpoint}}.log",
+    benchmark:
+        f"{BENCH}/analysis/discrete_{{endpoint}}.tsv"
+    wildcard_constraints:
+        endpoint="|".join(SURVIVAL_ENDPOINTS),
+    conda:
+        "../../envs/cpu.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    params:
+        columns=lambda w: model_columns(
+            config["analysis"]["covariates"], ONTOLOGIES, w.endpoint
+        ),
+        min_events=config["analysis"]["discrete_min_events"],
+    script:
+        "../scripts/discrete_time.py"
+
+
+rule hazard_ratio_tables:
+    """Cox and discrete-time results of every endpoint -> three report tables."""
+    input:
+        cox=expand(f"{ANALYSIS}/cox_{{endpoint}}.parquet", endpoint=SURVIVAL_ENDPOINTS),
+        cox_models=expand(
+            f"{ANALYSIS}/cox_{{endpoint}}.json", endpoint=SURVIVAL_ENDPOINTS
+        ),
+        ph=expand(f"{ANALYSIS}/ph_{{endpoint}}.parquet", endpoint=SURVIVAL_ENDPOINTS),
+        discrete=expand(
+            f"{ANALYSIS}/discrete_{{endpoint}}.parquet", endpoint=SURVIVAL_ENDPOINTS
+        ),
+        discrete_models=expand(
+            f"{ANALYSIS}/discrete_{{endpoint}}.json", endpoint=SURVIVAL_ENDPOINTS
+        ),
+    output:
+        hazard_ratios=report(
+            f"{ANALYSIS}/hazard_ratios.csv",
+            caption="../report/hazard_ratios_table.rst",
+            category="Survival models",
+        ),
+        models=report(
+            f"{ANALYSIS}/models.csv",
+            caption="../report/models_table.rst",
+            category="Survival models",
+        ),
+        ph=report(
+            f"{ANALYSIS}/ph_checks.csv",
+            caption="../report/ph_checks_table.rst",
+            category="Survival models",
+        ),
+    log:
+        f"{LOGS}/analysis/hazard_ratio_tables.log",
+    conda:
+        "../../envs/cpu.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        endpoints=SURVIVAL_ENDPOINTS,
+    script:
+        "../scripts/hazard_ratio_tables.py"
+
+
+rule kaplan_meier:
+    """Kaplan-Meier curves by knowledge class, log-rank tests and RMST for every endpoint."""
+    input:
+        **SURVIVAL_FILES,
+    output:
+        curves=f"{ANALYSIS}/km_curves.parquet",
+        logrank=report(
+            f"{ANALYSIS}/km_logrank.csv",
+            caption="../report/km_logrank_table.rst",
+            category="Kaplan-Meier",
+        ),
+        rmst=report(
+            f"{ANALYSIS}/km_rmst.csv",
+            caption="../report/km_rmst_table.rst",
+            category="Kaplan-Meier",
+        ),
+    log:
+        f"{LOGS}/analysis/kaplan_meier.log",
+    conda:
+        "../../envs/cpu.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        horizons=HORIZONS,
+    script:
+        "../scripts/kaplan_meier.py"
+
+
+rule dynamics:
+    """Per-epoch acquisition rate by knowledge class, its peak and the convergence epoch."""
+    input:
+        SURVIVAL_FILES["acquisition"],
+    output:
+        curves=f"{ANALYSIS}/dynamics_curves.parquet",
+        summary=report(
+            f"{ANALYSIS}/dynamics_summary.csv",
+            caption="../report/dynamics_table.rst",
+            category="Learning dynamics",
+        ),
+    log:
+        f"{LOGS}/analysis/dynamics.log",
+    conda:
+        "../../envs/cpu.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        horizon=EPOCHS,
+        convergence_fraction=config["analysis"]["convergence_fraction"],
+    script:
+        "../scripts/dynamics.py"
+
+
+rule figures:
+    """Recall per epoch, Kaplan-Meier curves, hazard-ratio forest plot and dynamics curves (PNG and SVG)."""
+    input:
+        trajectories=f"{ANALYSIS}/trajectories.parquet",
+        km_curves=f"{ANALYSIS}/km_curves.parquet",
+        hazard_ratios=f"{ANALYSIS}/hazard_ratios.csv",
+        dynamics=f"{ANALYSIS}/dynamics_curves.parquet",
+    output:
+        **{
+            f"{name}_png": report(
+                f"{FIGURES}/{name}.png",
+                caption=f"../report/{name}.rst",
+                category="Figures",
+            )
+            for name in FIGURE_NAMES
+        },
+        **{f"{name}_svg": f"{FIGURES}/{name}.svg" for name in FIGURE_NAMES},
+    log:
+        f"{LOGS}/analysis/figures.log",
+    conda:
+        "../../envs/cpu.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../scripts/figures.py"
+
+
+rule summary:
+    """This run's headline numbers beside the paper's -> results/summary.md."""
+    input:
+        trajectories=f"{ANALYSIS}/trajectories.parquet",
+        hazard_ratios=f"{ANALYSIS}/hazard_ratios.csv",
+        models=f"{ANALYSIS}/models.csv",
+        dynamics=f"{ANALYSIS}/dynamics_summary.csv",
+        generalization=SURVIVAL_FILES["generalization"],
+        degradation=SURVIVAL_FILES["degradation"],
+    output:
+        report(
+            "results/summary.md", caption="../report/summary.rst", category="Summary"
+        ),
+    log:
+        f"{LOGS}/analysis/summary.log",
+    conda:
+        "../../envs/cpu.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        seeds=SEEDS,
+        epochs=EPOCHS,
+    script:
+        "../scripts/summary.py"

@@ -1,0 +1,116 @@
+"""The analysis rules through Snakemake on hand-made input tables, then `snakemake --report`."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import run_snakemake
+
+SEEDS, EPOCHS = [0, 1], 5
+ANALYSIS_RULES = [
+    "trajectories",
+    "survival_tables",
+    "cox",
+    "discrete_time",
+    "hazard_ratio_tables",
+    "kaplan_meier",
+    "dynamics",
+    "figures",
+    "summary",
+]
+
+
+def hand_made_study(rng_seed=0):
+    """pairs, covariates, baseline and {(seed, epoch): eval}: latent facts learn faster, some facts degrade."""
+    rng = np.random.default_rng(rng_seed)
+    specs = [("HPO", "train", 60), ("GO", "train", 30), ("GO", "withheld", 30)]
+    rows = [(ontology, split) for ontology, split, count in specs for _ in range(count)]
+    facts = pd.DataFrame(
+        [(f"{'HP' if ontology == 'HPO' else 'GO'}:{i:07d}", ontology, split) for i, (ontology, split) in enumerate(rows)],
+        columns=["fact_id", "ontology", "split"],
+    )
+    n = len(facts)
+    pairs = facts.assign(id=facts["fact_id"], label=[f"term {i}" for i in range(n)], bin=np.arange(n) % 4)
+    pairs = pairs[["fact_id", "ontology", "id", "label", "split", "bin"]]
+    knowledge = rng.choice(["known", "latent", "unknown"], size=n, p=[0.15, 0.3, 0.55])
+    baseline = pd.DataFrame({"fact_id": facts["fact_id"], "correct": knowledge == "known",
+                             "logprob": -1.0, "p_sample": np.where(knowledge == "latent", 0.2, 0.0),
+                             "first_token_rank": 0, "mc_samples": 20,
+                             "mc_hits": np.where(knowledge == "latent", 4, 0), "knowledge": knowledge})  # fmt: skip
+    covariates = pd.DataFrame({"fact_id": facts["fact_id"], "ontology": facts["ontology"], "split": facts["split"],
+                               "bin": pairs["bin"], "id_frequency": rng.integers(0, 12, n),
+                               "label_frequency": rng.integers(0, 12, n), "n_annotations": rng.integers(0, 50, n),
+                               "n_annotations_propagated": rng.integers(50, 90, n), "depth": rng.integers(2, 9, n),
+                               "n_parents": 1, "n_synonyms": 0, "label_tokens": 2, "label_chars": 6,
+                               "id_leading_zeros": 3})  # fmt: skip
+    evals = {}
+    trained = (facts["split"] == "train").to_numpy()
+    for seed in SEEDS:
+        learned_at = np.where(knowledge == "latent", rng.geometric(0.5, n), rng.geometric(0.2, n))
+        learned_at = np.where(trained, learned_at, rng.geometric(0.05, n))
+        forgets_at = np.where(rng.random(n) < 0.3, rng.integers(1, EPOCHS + 1, n), EPOCHS + 1)
+        for epoch in range(EPOCHS + 1):
+            correct = np.where(knowledge == "known", epoch < forgets_at, (epoch > 0) & (epoch >= learned_at))
+            evals[(seed, epoch)] = pd.DataFrame({"fact_id": facts["fact_id"], "epoch": epoch, "correct": correct,
+                                                 "logprob": -1.0, "p_sample": 0.5, "first_token_rank": 0})  # fmt: skip
+    return pairs, covariates, baseline, evals
+
+
+def place_inputs(project):
+    """Write the hand-made tables where the model layer would, and a config for their seeds and epochs."""
+    pairs, covariates, baseline, evals = hand_made_study()
+    (project / "results/data").mkdir(parents=True)
+    pairs.to_parquet(project / "results/data/pairs.parquet", index=False)
+    covariates.to_parquet(project / "results/data/covariates.parquet", index=False)
+    baseline.to_parquet(project / "results/baseline.parquet", index=False)
+    for (seed, epoch), table in evals.items():
+        path = project / f"results/runs/seed{seed}/eval/epoch_{epoch:02d}.parquet"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        table.to_parquet(path, index=False)
+    config = yaml.safe_load((project / "config/config.yaml").read_text())
+    config["finetune"].update(replicates=SEEDS, epochs=EPOCHS)
+    (project / "config/config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+@pytest.mark.workflow
+def test_analysis_rules_run_and_report_builds(project):
+    place_inputs(project)
+    targets = ["results/summary.md", "results/figures/recall.png", "results/figures/hazard_ratios.svg",
+               "results/analysis/km_rmst.csv", "results/analysis/dynamics_summary.csv"]  # fmt: skip
+    run_snakemake(project, "--allowed-rules", *ANALYSIS_RULES, "--", *targets)
+    analysis = project / "results/analysis"
+    trajectories = pd.read_parquet(analysis / "trajectories.parquet")
+    assert len(trajectories) == len(SEEDS) * (EPOCHS + 1) * 120
+    acquisition = pd.read_parquet(analysis / "survival_acquisition.parquet")
+    assert set(acquisition["seed"]) == set(SEEDS) and (acquisition["duration"] <= EPOCHS).all()
+    assert {"latent", "log1p_id_frequency", "ontology_GO"} <= set(acquisition.columns)
+    cox = pd.read_parquet(analysis / "cox_acquisition.parquet").set_index("covariate")
+    assert cox.loc["latent", "hr"] > 1  # planted: latent facts are learned faster
+    with open(analysis / "cox_generalization.json") as stream:
+        generalization = json.load(stream)
+    assert "ontology_GO" in generalization["dropped"] and generalization["strata"] == ["seed"]
+    hazard_ratios = pd.read_csv(analysis / "hazard_ratios.csv")
+    assert set(hazard_ratios["model"]) == {"cox", "discrete"}
+    assert "seen" in set(hazard_ratios.loc[hazard_ratios["endpoint"] == "degradation", "covariate"])
+    summary = (project / "results/summary.md").read_text()
+    assert "HPO baseline greedy recall" in summary and "2.8% (22/800)" in summary
+    for name in ["recall", "kaplan_meier", "hazard_ratios", "dynamics"]:
+        assert (project / f"results/figures/{name}.png").stat().st_size > 0
+    run_snakemake(project, "--allowed-rules", *ANALYSIS_RULES, "--report", "results/report.html", "--", *targets)
+    report = (project / "results/report.html").read_text(errors="replace")
+    assert "hazard_ratios.png" in report and "km_logrank.csv" in report
+
+
+@pytest.mark.workflow
+def test_bad_eval_table_fails_naming_the_file_and_leaves_no_output(project):
+    place_inputs(project)
+    broken = project / "results/runs/seed1/eval/epoch_03.parquet"
+    pd.read_parquet(broken).drop(columns="logprob").to_parquet(broken, index=False)
+    proc = run_snakemake(project, "--allowed-rules", "trajectories", "--", "results/analysis/trajectories.parquet", check=False)
+    assert proc.returncode != 0
+    log = (project / "results/logs/analysis/trajectories.log").read_text()
+    assert "seed1/eval/epoch_03.parquet: missing column(s) ['logprob']" in log
+    assert not (project / "results/analysis/trajectories.parquet").exists()

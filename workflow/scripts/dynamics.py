@@ -1,0 +1,19 @@
+"""Acquisition rate per epoch by knowledge class, its peak and the convergence epoch."""
+
+import pandas as pd
+
+from latentfacts.dynamics import dynamics
+from latentfacts.rulelog import log_to
+
+
+def main(smk):
+    acquisition = pd.read_parquet(smk.input[0])
+    curves, summary = dynamics(acquisition, smk.params.horizon, smk.params.convergence_fraction)
+    print(summary.to_string(index=False))
+    curves.to_parquet(smk.output.curves, index=False)
+    summary.to_csv(smk.output.summary, index=False)
+
+
+if "snakemake" in globals():
+    with log_to(snakemake.log[0]):  # noqa: F821
+        main(snakemake)  # noqa: F821

@@ -1,0 +1,21 @@
+"""Build the survival table of every endpoint from trajectories.parquet."""
+
+import pandas as pd
+
+from latentfacts.rulelog import log_to
+from latentfacts.survival import ENDPOINTS, survival_table
+
+
+def main(smk):
+    trajectories = pd.read_parquet(smk.input[0])
+    for endpoint in ENDPOINTS:
+        table = survival_table(
+            trajectories, endpoint, smk.params.covariates, smk.params.ontology_levels, smk.params.stable_k
+        )
+        print(f"{endpoint}: {len(table)} seed x fact rows at risk, {int(table['event'].sum())} events")
+        table.to_parquet(smk.output[endpoint], index=False)
+
+
+if "snakemake" in globals():
+    with log_to(snakemake.log[0]):  # noqa: F821
+        main(snakemake)  # noqa: F821
