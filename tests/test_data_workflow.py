@@ -1,0 +1,81 @@
+"""The data rules through Snakemake on the embedded resources, and bad inputs at the workflow level."""
+
+import gzip
+import shutil
+import time
+
+import pandas as pd
+import yaml
+
+from conftest import run_snakemake
+
+CORPUS_CONFIG = {"frequency": {"source": "corpus", "corpus": "test_corpus.txt"}}
+
+
+def fresh(project):
+    for part in ("results", "resources/downloads", ".snakemake"):
+        shutil.rmtree(project / part, ignore_errors=True)
+
+
+def test_data_rules_on_embedded_resources(project):
+    # a stand-in corpus, so the data rules run without the model stage's synthetic corpus
+    (project / "test_corpus.txt").write_text("Seizure HP:0001250 nucleus GO:0005634 nucleus\n" * 3, encoding="utf-8")
+    (project / "test.yaml").write_text(yaml.safe_dump(CORPUS_CONFIG))
+    run_snakemake(project, "results/data/covariates.parquet", "--configfile", "config/config.yaml", "test.yaml")
+    first = pd.read_parquet(project / "results/data/pairs.parquet")
+    assert len(first) == 1600
+    assert first.groupby(["ontology", "split"]).size().to_dict() == {("GO", "train"): 400, ("GO", "withheld"): 400, ("HPO", "train"): 800}
+    assert first.groupby(["ontology", "bin"]).size().nunique() == 1  # equal numbers per bin
+    covariates = pd.read_parquet(project / "results/data/covariates.parquet")
+    assert covariates["fact_id"].tolist() == first["fact_id"].tolist()
+    assert covariates.isna().sum().sum() == 0
+    provenance = yaml.safe_load((project / "resources/downloads/hp_obo.provenance.json").read_text())
+    assert provenance["data_version"] == "hp/releases/2025-01-16"
+
+    fresh(project)
+    started = time.monotonic()
+    run_snakemake(project, "results/data/pairs.parquet")
+    assert time.monotonic() - started < 60
+    pd.testing.assert_frame_equal(first, pd.read_parquet(project / "results/data/pairs.parquet"))
+
+
+def test_dry_run_of_the_whole_workflow(project):
+    proc = run_snakemake(project, "-n")
+    for rule in ("fetch", "parse_ontology", "annotation_counts", "build_pairs", "literature_frequency", "covariates"):
+        assert rule in proc.stdout
+
+
+def write_config(project, edit):
+    path = project / "config/config.yaml"
+    config = yaml.safe_load(path.read_text())
+    edit(config)
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+def test_unknown_config_key_is_named(project):
+    write_config(project, lambda c: c["pairs"].update(binz=3))
+    proc = run_snakemake(project, "-n", check=False)
+    assert proc.returncode != 0 and "'binz' was unexpected" in proc.stderr + proc.stdout
+
+
+def test_config_value_of_wrong_type_is_named(project):
+    write_config(project, lambda c: c["pairs"].update(bins="twenty"))
+    proc = run_snakemake(project, "-n", check=False)
+    output = proc.stderr + proc.stdout
+    assert proc.returncode != 0 and "'twenty' is not of type 'integer'" in output and "bins" in output
+
+
+def test_missing_input_file_is_named(project):
+    write_config(project, lambda c: c["sources"]["hp_obo"].update(path="resources/embedded/nowhere.obo.gz"))
+    proc = run_snakemake(project, "-n", check=False)
+    output = proc.stderr + proc.stdout
+    assert proc.returncode != 0 and "Missing input files" in output and "resources/embedded/nowhere.obo.gz" in output
+
+
+def test_bad_obo_fails_with_file_and_line_and_leaves_no_output(project):
+    (project / "resources/embedded/hp.obo.gz").write_bytes(gzip.compress(b"<html>not an ontology</html>\n"))
+    proc = run_snakemake(project, "results/data/terms.parquet", check=False)
+    log = (project / "results/logs/parse_ontology.log").read_text()
+    assert proc.returncode != 0
+    assert "resources/downloads/hp_obo:1: not an OBO file" in log
+    assert not (project / "results/data/terms.parquet").exists()
