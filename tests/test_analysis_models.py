@@ -111,3 +111,14 @@ def test_dynamics_peak_and_convergence():
     assert pooled["peak_rate"] == pytest.approx(2 / 3) and pooled["peak_epoch"] == 2
     assert pooled["convergence_epoch"] == 2 and pooled["final_fraction"] == pytest.approx(0.9)
     assert set(curves["seed"]) == {"0", "pooled"}
+
+
+def test_complete_separation_is_fitted_and_flagged_not_fatal():
+    table = simulated_epochs(40, 0.0)
+    latent = table["latent"] == 1
+    table.loc[latent, ["duration", "event"]] = [1, 1]  # every latent fact at epoch 1, no other fact ever
+    table.loc[~latent, ["duration", "event"]] = [10, 0]
+    _, _, facts = fit_cox(table, ["latent", "depth"], penalizer=0.0, ph_alpha=0.05)
+    _, discrete_facts = fit_discrete(table, ["latent", "depth"], min_events=5)
+    assert facts["reason"] is None and any("separation" in w for w in facts["warnings"])
+    assert any("separation" in w.lower() for w in discrete_facts["warnings"])

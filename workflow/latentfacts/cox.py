@@ -1,6 +1,7 @@
 """Cox proportional-hazards fits (lifelines, Efron ties) with a Schoenfeld-residual PH check."""
 
 import logging
+import warnings
 
 import pandas as pd
 from lifelines import CoxPHFitter
@@ -41,6 +42,7 @@ def fit_cox(table, columns, penalizer, ph_alpha):
         "concordance": None,
         "log_likelihood": None,
         "reason": unfit_reason(table, covariates),
+        "warnings": [],
     }
     empty = pd.DataFrame(columns=HR_COLUMNS), pd.DataFrame(columns=PH_COLUMNS)
     if facts["reason"]:
@@ -49,11 +51,17 @@ def fit_cox(table, columns, penalizer, ph_alpha):
     data = table[["duration", "event", *covariates, *strata]]
     fitter = CoxPHFitter(penalizer=penalizer)
     try:
-        fitter.fit(data, duration_col="duration", event_col="event", strata=strata or None)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fitter.fit(data, duration_col="duration", event_col="event", strata=strata or None)
     except ConvergenceError as error:
         facts["reason"] = f"Cox fit did not converge: {error}"
         log.warning("no Cox model: %s", facts["reason"])
         return *empty, facts
+    # e.g. complete separation: estimates exist but are not identified; the models table says so
+    facts["warnings"] = sorted({" ".join(str(w.message).split()) for w in caught})
+    for message in facts["warnings"]:
+        log.warning("Cox fit: %s", message)
     facts["concordance"] = float(fitter.concordance_index_)
     facts["log_likelihood"] = float(fitter.log_likelihood_)
     return hazard_ratios(fitter.summary), ph_check(fitter, data, ph_alpha), facts

@@ -8,6 +8,7 @@ one cluster.
 """
 
 import logging
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -68,6 +69,7 @@ def fit_discrete(table, columns, min_events):
         "covariates": covariates,
         "dropped": dropped,
         "reason": unfit_reason(table, covariates),
+        "warnings": [],
     }
     if facts["reason"]:
         log.warning("no discrete-time model: %s", facts["reason"])
@@ -83,7 +85,12 @@ def fit_discrete(table, columns, min_events):
     exog = pd.concat(design, axis=1)
     clusters = pd.factorize(rows["fact_id"], sort=True)[0]
     model = sm.GLM(rows["y"], exog, family=sm.families.Binomial(link=sm.families.links.CLogLog()))
-    result = model.fit(cov_type="cluster", cov_kwds={"groups": clusters})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = model.fit(cov_type="cluster", cov_kwds={"groups": clusters})
+    facts["warnings"] = sorted({" ".join(str(w.message).split()) for w in caught})
+    for message in facts["warnings"]:
+        log.warning("discrete-time fit: %s", message)
     facts.update(
         person_periods=len(rows),
         clusters=int(clusters.max() + 1),

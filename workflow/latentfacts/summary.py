@@ -15,6 +15,7 @@ def model_row(facts):
         "concordance": facts.get("concordance"),
         "log_likelihood": facts.get("log_likelihood"),
         "reason": facts["reason"] or "",
+        "warnings": "; ".join(facts["warnings"]),
     }
 
 
