@@ -43,6 +43,12 @@ def extra_arms(measurements):
     return arms
 
 
+def shares_main_run(arm, epoch, after_epoch):
+    """Whether an arm's state at `epoch` is the main run's own: the base model (epoch 0) is the same for
+    every arm, and the withdrawal arm trains exactly like main up to its withdrawal epoch."""
+    return arm == "main" or epoch == 0 or (arm == "withdrawal" and epoch <= after_epoch)
+
+
 def withdrawn_facts(train_ids, fraction, seed, replicate):
     """A seeded sample of round(fraction * n) trained facts, sorted; the same for a (seed, replicate)
     whatever order the ids come in."""
@@ -75,6 +81,8 @@ def check_measurements(config):
             f"config key measurements.withdrawal.after_epoch: {withdrawal['after_epoch']} must lie in "
             f"1..{epochs - 1} (finetune.epochs is {epochs}) so that some epochs follow the withdrawal"
         )
+    if "{label}" in measurements["reverse_probe"]["template"]:
+        raise ConfigError("config key measurements.reverse_probe.template: must not contain {label}, the answer it asks for")
     trained = set(config["prompts"]["templates"])
     for i, template in enumerate(measurements["augmentation"]["heldout_templates"]):
         if template in trained:

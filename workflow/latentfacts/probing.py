@@ -7,6 +7,13 @@ against the majority-class baseline, both with Wilson intervals.
 
 import numpy as np
 
+from latentfacts.prompts import render_prompt
+
+
+def probe_epochs(every, epochs):
+    """Epochs 0, every, 2*every, ... and always the last one."""
+    return sorted(set(range(0, epochs + 1, every)) | {epochs})
+
 
 def identifier_digit(identifier, position):
     """The digit at `position` (Python indexing, -1 = last) of the identifier's local part (after ':')."""
@@ -73,6 +80,20 @@ def probe_accuracy(features, labels, train_mask, C, seed, confidence=0.95):
         "n_test": n,
         "n_classes": int(len(values)),
     }
+
+
+def probe_prompts(tokenizer, facts, system_message, template):
+    """The evaluation prompt of each fact (rows with label, ontology) as text, and the character span
+    (start, end) of its term in that text."""
+    texts, spans = [], []
+    for row in facts.itertuples():
+        text = render_prompt(tokenizer, system_message, template, row.label, row.ontology)
+        question = template.replace("{label}", row.label).replace("{ontology}", row.ontology)
+        prefix = template.split("{label}")[0].replace("{ontology}", row.ontology)
+        start = text.rindex(question) + len(prefix)
+        texts.append(text)
+        spans.append((start, start + len(row.label)))
+    return texts, spans
 
 
 def term_end_positions(tokenizer, texts, spans):

@@ -1,0 +1,20 @@
+"""Read what fine-tuning runs leave on disk (per-epoch evaluation tables), checked against the data
+contract so a bad file is named before any measurement starts."""
+
+import pandas as pd
+
+from latentfacts.trajectories import EVAL_COLUMNS, InputError, require_columns
+
+
+def read_evals(paths):
+    """Stack the evaluation tables {(seed, epoch): path} into one table with a `seed` column."""
+    tables = []
+    for (seed, epoch), path in sorted(paths.items()):
+        table = pd.read_parquet(path)
+        require_columns(table, EVAL_COLUMNS, path)
+        if not (table["epoch"] == epoch).all():
+            raise InputError(f"{path}: epoch column must be {epoch} throughout")
+        tables.append(table[EVAL_COLUMNS].assign(seed=seed))
+    stacked = pd.concat(tables, ignore_index=True)
+    stacked["correct"] = stacked["correct"].astype(bool)
+    return stacked

@@ -1,0 +1,40 @@
+"""Linear probes: one identifier digit from the term's last-token hidden state, per epoch and layer."""
+
+import numpy as np
+import pandas as pd
+
+from latentfacts.figures import save
+from latentfacts.lm import load_model, load_tokenizer, resolve_device
+from latentfacts.measurement_figures import linear_probe
+from latentfacts.probing import half_split, hidden_states_at, identifier_digit, probe_layers, probe_prompts, term_end_positions
+from latentfacts.rulelog import log_to
+
+
+def main(smk):
+    import torch
+
+    torch.set_num_threads(smk.threads)
+    config, settings = smk.config, smk.config["measurements"]["linear_probe"]
+    facts = pd.read_parquet(smk.input.pairs).query("split == 'train'").sort_values("fact_id").reset_index(drop=True)
+    digits = np.array([identifier_digit(i, settings["digit_position"]) for i in facts["id"]])  # fails before any model work
+    train_mask = half_split(len(facts), config["seed"])
+    template = config["prompts"]["templates"][config["prompts"]["evaluation_template"]]
+    spec = config["model"]
+    tokenizer = load_tokenizer(spec["name_or_path"], spec.get("chat_template"), spec["trust_remote_code"])
+    texts, spans = probe_prompts(tokenizer, facts, config["prompts"]["system_message"], template)
+    positions = term_end_positions(tokenizer, texts, spans)
+    rows = []
+    for (seed, epoch), adapter in zip(smk.params.keys, smk.params.adapters):
+        model = load_model(spec["name_or_path"], spec["dtype"], resolve_device(spec["device"]), adapter, spec["trust_remote_code"])
+        states = hidden_states_at(model, tokenizer, texts, positions, config["evaluate"]["batch_size"])
+        for result in probe_layers(states, digits, train_mask, settings["C"], config["seed"]):
+            rows.append({"seed": seed, "epoch": epoch, "digit_position": settings["digit_position"], **result})
+        print(f"seed {seed} epoch {epoch}: best layer accuracy {max(r['accuracy'] for r in rows[-len(states):]):.3f}")
+    results = pd.DataFrame(rows)
+    results.to_parquet(smk.output.table, index=False)
+    save(linear_probe(results), smk.output.png, smk.output.svg)
+
+
+if "snakemake" in globals():
+    with log_to(snakemake.log[0]):  # noqa: F821
+        main(snakemake)  # noqa: F821

@@ -1,0 +1,31 @@
+"""Per-fact log-probability gains per epoch, effectivity and the logprob at first correctness."""
+
+import json
+
+import pandas as pd
+
+from latentfacts.figures import save
+from latentfacts.logprob_dynamics import effectivity, gain_by_epoch, logprob_gains, threshold_summary
+from latentfacts.measurement_figures import logprob_dynamics
+from latentfacts.rulelog import log_to
+from latentfacts.runs import read_evals
+
+
+def main(smk):
+    pairs = pd.read_parquet(smk.input.pairs)[["fact_id", "ontology", "split"]]
+    evals = read_evals(dict(zip(smk.params.keys, smk.input.evals)))
+    gains = logprob_gains(evals).merge(pairs, on="fact_id", validate="many_to_one")
+    effect = effectivity(gains).merge(pairs, on="fact_id", validate="many_to_one")
+    summary = threshold_summary(gains, effect)
+    by_epoch = gain_by_epoch(gains)
+    gains.to_parquet(smk.output.gains, index=False)
+    effect.to_parquet(smk.output.effectivity, index=False)
+    by_epoch.to_csv(smk.output.by_epoch, index=False)
+    with open(smk.output.threshold, "w") as stream:
+        json.dump(summary, stream, indent=2)
+    save(logprob_dynamics(by_epoch, effect, summary), smk.output.png, smk.output.svg)
+
+
+if "snakemake" in globals():
+    with log_to(snakemake.log[0]):  # noqa: F821
+        main(snakemake)  # noqa: F821

@@ -1,0 +1,45 @@
+"""Reverse probe: score label-given-identifier at epoch 0 and the last epoch, beside the forward recall."""
+
+import pandas as pd
+
+from latentfacts.figures import save
+from latentfacts.lm import load_model, load_tokenizer, resolve_device
+from latentfacts.measurement_figures import reverse_probe
+from latentfacts.reverse_probe import recall_table, reverse_examples
+from latentfacts.rulelog import log_to
+from latentfacts.runs import read_evals
+from latentfacts.scoring import Sampling, score_examples
+
+
+def main(smk):
+    import torch
+
+    torch.set_num_threads(smk.threads)
+    config = smk.config
+    pairs = pd.read_parquet(smk.input.pairs)
+    forward = read_evals(dict(zip(smk.params.keys, smk.input.evals)))
+    sampling = Sampling(config["baseline"]["temperature"], config["baseline"]["top_k"], config["baseline"]["top_p"])
+    spec = config["model"]
+    tokenizer = load_tokenizer(spec["name_or_path"], spec.get("chat_template"), spec["trust_remote_code"])
+    examples = reverse_examples(tokenizer, pairs, config["prompts"]["system_message"], config["measurements"]["reverse_probe"]["template"])
+    scores = []
+    for (seed, epoch), adapter in zip(smk.params.keys, smk.params.adapters):
+        model = load_model(spec["name_or_path"], spec["dtype"], resolve_device(spec["device"]), adapter, spec["trust_remote_code"])
+        scored = score_examples(model, examples, tokenizer.pad_token_id, sampling, config["evaluate"]["batch_size"])
+        scores.append(scored.assign(seed=seed, epoch=epoch))
+    reverse = pd.concat(scores, ignore_index=True).merge(pairs[["fact_id", "ontology", "split"]], on="fact_id")
+    both = pd.concat(
+        [
+            recall_table(reverse).assign(direction="reverse"),
+            recall_table(forward.merge(pairs[["fact_id", "ontology"]], on="fact_id")).assign(direction="forward"),
+        ],
+        ignore_index=True,
+    )
+    reverse.to_parquet(smk.output.scores, index=False)
+    both.to_csv(smk.output.recall, index=False)
+    save(reverse_probe(both), smk.output.png, smk.output.svg)
+
+
+if "snakemake" in globals():
+    with log_to(snakemake.log[0]):  # noqa: F821
+        main(snakemake)  # noqa: F821
