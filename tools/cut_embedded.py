@@ -15,7 +15,6 @@ readers meet real obsolete terms. Kept annotation rows: those whose term is kept
 import argparse
 import gzip
 import hashlib
-import io
 import random
 import subprocess
 import sys
