@@ -1,7 +1,5 @@
 """Join every per-fact property the analysis can use into one row per pair."""
 
-import pandas as pd
-
 COLUMNS = [
     "fact_id", "ontology", "split", "bin", "id_frequency", "label_frequency", "n_annotations",
     "n_annotations_propagated", "depth", "n_parents", "n_synonyms", "label_tokens", "label_chars", "id_leading_zeros",
