@@ -1,0 +1,367 @@
+"""Measurements beside the survival analysis (issue 7): log-probability dynamics, forgetting, reverse and
+linear probes on the main run, and two arms with their own training runs (withdrawal, augmentation).
+
+An arm's runs live under results/arms/{arm}/seed{s}/ and are made by the same finetune/evaluate rules as
+the main run (results/runs/seed{s}/); epochs an arm shares with the main run are read from the main run.
+"""
+
+from latentfacts.arms import (
+    arm_of,
+    check_measurements,
+    extra_arms,
+    run_dir,
+    shares_main_run,
+)
+from latentfacts.probing import probe_epochs
+
+check_measurements(config)
+
+MEASUREMENTS = config["measurements"]
+WITHDRAW_AFTER = MEASUREMENTS["withdrawal"]["after_epoch"]
+FIGURES = "results/figures"
+ANALYSIS = "results/analysis"
+
+
+def run_root(arm, seed, epoch):
+    """results/<run dir>/seed{seed} of the run that holds `arm`'s state at `epoch`."""
+    owner = "main" if shares_main_run(arm, epoch, WITHDRAW_AFTER) else arm
+    return f"results/{run_dir(owner)}/seed{seed}"
+
+
+def eval_path(arm, seed, epoch):
+    return f"{run_root(arm, seed, epoch)}/eval/epoch_{epoch:02d}.parquet"
+
+
+def checkpoint_path(arm, seed, epoch):
+    return f"{run_root(arm, seed, epoch)}/finetune/epoch_{epoch:02d}"
+
+
+def adapter_path(arm, seed, epoch):
+    """The PEFT adapter directory of an epoch; None for epoch 0 (the base model)."""
+    return None if epoch == 0 else f"{checkpoint_path(arm, seed, epoch)}/adapter"
+
+
+def model_inputs(arm, keys):
+    """Files a rule that loads the model at (seed, epoch) `keys` depends on."""
+    adapters = [adapter_path(arm, s, e) for s, e in keys if e > 0]
+    return [base_model_input(), *[f"{a}/adapter_config.json" for a in adapters]]
+
+
+def all_epochs(seeds=None):
+    return [(s, e) for s in seeds or SEEDS for e in range(EPOCHS + 1)]
+
+
+def measurement_targets():
+    """The final files of every switched-on measurement (for rule all)."""
+    targets = []
+    if MEASUREMENTS["logprob_dynamics"]["enabled"]:
+        targets += [
+            f"{ANALYSIS}/effectivity.parquet",
+            f"{FIGURES}/logprob_dynamics.png",
+        ]
+    if MEASUREMENTS["forgetting"]["enabled"]:
+        targets += [
+            f"{ANALYSIS}/forgetting_exposure_fit.json",
+            f"{FIGURES}/forgetting_exposure.png",
+        ]
+    if MEASUREMENTS["reverse_probe"]["enabled"]:
+        targets += [f"{ANALYSIS}/reverse_probe.parquet", f"{FIGURES}/reverse_probe.png"]
+    if MEASUREMENTS["linear_probe"]["enabled"]:
+        targets += [f"{ANALYSIS}/linear_probe.parquet", f"{FIGURES}/linear_probe.png"]
+    if "withdrawal" in extra_arms(MEASUREMENTS):
+        targets += [
+            f"{ANALYSIS}/retainability_fit.json",
+            f"{FIGURES}/retainability.png",
+        ]
+    if "single_template" in extra_arms(MEASUREMENTS):
+        targets += [f"{ANALYSIS}/augmentation_gap.csv", f"{FIGURES}/augmentation.png"]
+    return targets
+
+
+rule logprob_dynamics:
+    input:
+        pairs="results/data/pairs.parquet",
+        evals=[eval_path("main", s, e) for s, e in all_epochs()],
+    output:
+        gains=f"{ANALYSIS}/logprob_gains.parquet",
+        effectivity=f"{ANALYSIS}/effectivity.parquet",
+        by_epoch=report(
+            f"{ANALYSIS}/logprob_gain_by_epoch.csv",
+            caption="../report/logprob_dynamics_table.rst",
+            category="Log-probability dynamics",
+        ),
+        threshold=report(
+            f"{ANALYSIS}/logprob_threshold.json",
+            caption="../report/logprob_threshold.rst",
+            category="Log-probability dynamics",
+        ),
+        png=report(
+            f"{FIGURES}/logprob_dynamics.png",
+            caption="../report/logprob_dynamics.rst",
+            category="Log-probability dynamics",
+        ),
+        svg=f"{FIGURES}/logprob_dynamics.svg",
+    log:
+        f"{LOGS}/logprob_dynamics.log",
+    conda:
+        "../../envs/cpu.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        keys=all_epochs(),
+    script:
+        "../scripts/logprob_dynamics.py"
+
+
+rule forgetting_exposure:
+    input:
+        evals=[eval_path("main", s, e) for s, e in all_epochs()],
+        seen=[
+            f"{checkpoint_path('main', s, e)}/seen_order.parquet"
+            for s, e in all_epochs()
+            if e > 0
+        ],
+        train_logs=[
+            f"{checkpoint_path('main', s, e)}/train_log.json"
+            for s, e in all_epochs()
+            if e > 0
+        ],
+    output:
+        table=f"{ANALYSIS}/forgetting_exposure.parquet",
+        fit=report(
+            f"{ANALYSIS}/forgetting_exposure_fit.json",
+            caption="../report/forgetting_exposure_fit.rst",
+            category="Forgetting",
+        ),
+        png=report(
+            f"{FIGURES}/forgetting_exposure.png",
+            caption="../report/forgetting_exposure.rst",
+            category="Forgetting",
+        ),
+        svg=f"{FIGURES}/forgetting_exposure.svg",
+    log:
+        f"{LOGS}/forgetting_exposure.log",
+    conda:
+        "../../envs/cpu.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        keys=[(s, e) for s, e in all_epochs() if e > 0],
+        eval_keys=all_epochs(),
+    script:
+        "../scripts/forgetting_exposure.py"
+
+
+REVERSE_KEYS = [(s, e) for s in SEEDS for e in (0, EPOCHS)]
+
+
+rule reverse_probe:
+    input:
+        model_inputs("main", REVERSE_KEYS),
+        pairs="results/data/pairs.parquet",
+        evals=[eval_path("main", s, e) for s, e in REVERSE_KEYS],
+    output:
+        scores=f"{ANALYSIS}/reverse_probe.parquet",
+        recall=report(
+            f"{ANALYSIS}/reverse_probe_recall.csv",
+            caption="../report/reverse_probe_table.rst",
+            category="Reverse probe",
+        ),
+        png=report(
+            f"{FIGURES}/reverse_probe.png",
+            caption="../report/reverse_probe.rst",
+            category="Reverse probe",
+        ),
+        svg=f"{FIGURES}/reverse_probe.svg",
+    log:
+        f"{LOGS}/reverse_probe.log",
+    benchmark:
+        f"{BENCH}/reverse_probe.tsv"
+    conda:
+        "../../envs/gpu.yaml"
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=30,
+        gpu=1,
+    params:
+        keys=REVERSE_KEYS,
+        adapters=[adapter_path("main", s, e) for s, e in REVERSE_KEYS],
+    script:
+        "../scripts/reverse_probe.py"
+
+
+PROBE_KEYS = [
+    (s, e)
+    for s in SEEDS
+    for e in probe_epochs(MEASUREMENTS["linear_probe"]["every"], EPOCHS)
+]
+
+
+rule linear_probe:
+    input:
+        model_inputs("main", PROBE_KEYS),
+        pairs="results/data/pairs.parquet",
+    output:
+        table=report(
+            f"{ANALYSIS}/linear_probe.parquet",
+            caption="../report/linear_probe_table.rst",
+            category="Linear probing",
+        ),
+        png=report(
+            f"{FIGURES}/linear_probe.png",
+            caption="../report/linear_probe.rst",
+            category="Linear probing",
+        ),
+        svg=f"{FIGURES}/linear_probe.svg",
+    log:
+        f"{LOGS}/linear_probe.log",
+    benchmark:
+        f"{BENCH}/linear_probe.tsv"
+    conda:
+        "../../envs/gpu.yaml"
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=30,
+        gpu=1,
+    params:
+        keys=PROBE_KEYS,
+        adapters=[adapter_path("main", s, e) for s, e in PROBE_KEYS],
+    script:
+        "../scripts/linear_probe.py"
+
+
+rule withdrawn_facts:
+    input:
+        pairs="results/data/pairs.parquet",
+    output:
+        "results/arms/withdrawal/seed{seed}/withdrawn.parquet",
+    log:
+        f"{LOGS}/withdrawn_facts/seed{{seed}}.log",
+    conda:
+        "../../envs/cpu.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    script:
+        "../scripts/withdrawn_facts.py"
+
+
+rule retainability:
+    input:
+        withdrawn=expand(
+            "results/arms/withdrawal/seed{seed}/withdrawn.parquet", seed=SEEDS
+        ),
+        evals=[eval_path("withdrawal", s, e) for s, e in all_epochs()],
+    output:
+        table=f"{ANALYSIS}/retainability.parquet",
+        curve=report(
+            f"{ANALYSIS}/retainability_curve.csv",
+            caption="../report/retainability_table.rst",
+            category="Forgetting",
+        ),
+        fit=report(
+            f"{ANALYSIS}/retainability_fit.json",
+            caption="../report/retainability_fit.rst",
+            category="Forgetting",
+        ),
+        png=report(
+            f"{FIGURES}/retainability.png",
+            caption="../report/retainability.rst",
+            category="Forgetting",
+        ),
+        svg=f"{FIGURES}/retainability.svg",
+    log:
+        f"{LOGS}/retainability.log",
+    conda:
+        "../../envs/cpu.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        seeds=SEEDS,
+        keys=all_epochs(),
+    script:
+        "../scripts/retainability.py"
+
+
+def heldout_probe_keys(wildcards):
+    return [(int(wildcards.seed), e) for e in range(EPOCHS + 1)]
+
+
+rule heldout_probe:
+    input:
+        lambda w: model_inputs(arm_of(w.run), heldout_probe_keys(w)),
+        pairs="results/data/pairs.parquet",
+    output:
+        "results/{run}/seed{seed}/probes/heldout_templates.parquet",
+    log:
+        f"{LOGS}/heldout_probe/{{run}}/seed{{seed}}.log",
+    benchmark:
+        f"{BENCH}/heldout_probe/{{run}}/seed{{seed}}.tsv"
+    wildcard_constraints:
+        run="runs|arms/[a-z_]+",
+        seed=r"\d+",
+    conda:
+        "../../envs/gpu.yaml"
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=60,
+        gpu=1,
+    params:
+        keys=heldout_probe_keys,
+        adapters=lambda w: [
+            adapter_path(arm_of(w.run), s, e) for s, e in heldout_probe_keys(w)
+        ],
+    script:
+        "../scripts/heldout_probe.py"
+
+
+AUGMENTATION_ARMS = ["main", "single_template"]
+
+
+rule augmentation:
+    input:
+        pairs="results/data/pairs.parquet",
+        covariates="results/data/covariates.parquet",
+        baseline="results/baseline.parquet",
+        probes=[
+            f"results/{run_dir(a)}/seed{s}/probes/heldout_templates.parquet"
+            for a in AUGMENTATION_ARMS
+            for s in SEEDS
+        ],
+        evals=[eval_path(a, s, e) for a in AUGMENTATION_ARMS for s, e in all_epochs()],
+    output:
+        gap=report(
+            f"{ANALYSIS}/augmentation_gap.csv",
+            caption="../report/augmentation_gap.rst",
+            category="Augmentation",
+        ),
+        cox=report(
+            f"{ANALYSIS}/augmentation_cox.csv",
+            caption="../report/augmentation_cox.rst",
+            category="Augmentation",
+        ),
+        models=f"{ANALYSIS}/augmentation_cox.json",
+        png=report(
+            f"{FIGURES}/augmentation.png",
+            caption="../report/augmentation.rst",
+            category="Augmentation",
+        ),
+        svg=f"{FIGURES}/augmentation.svg",
+    log:
+        f"{LOGS}/augmentation.log",
+    conda:
+        "../../envs/cpu.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        probe_keys=[(a, s) for a in AUGMENTATION_ARMS for s in SEEDS],
+        eval_keys=[(a, s, e) for a in AUGMENTATION_ARMS for s, e in all_epochs()],
+    script:
+        "../scripts/augmentation.py"

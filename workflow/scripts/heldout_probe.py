@@ -1,0 +1,32 @@
+"""Score an arm's trained facts on the held-out paraphrase templates at every epoch (semantic probe)."""
+
+import pandas as pd
+
+from latentfacts.lm import load_model, load_tokenizer, resolve_device
+from latentfacts.prompts import encode_facts
+from latentfacts.rulelog import log_to
+from latentfacts.scoring import Sampling, score_examples
+
+
+def main(smk):
+    import torch
+
+    torch.set_num_threads(smk.threads)
+    config, spec = smk.config, smk.config["model"]
+    facts = pd.read_parquet(smk.input.pairs).query("split == 'train'")
+    templates = config["measurements"]["augmentation"]["heldout_templates"]
+    tokenizer = load_tokenizer(spec["name_or_path"], spec.get("chat_template"), spec["trust_remote_code"])
+    examples = encode_facts(tokenizer, facts, config["prompts"]["system_message"], templates, range(len(templates)))
+    sampling = Sampling(config["baseline"]["temperature"], config["baseline"]["top_k"], config["baseline"]["top_p"])
+    scores = []
+    for (seed, epoch), adapter in zip(smk.params.keys, smk.params.adapters):
+        model = load_model(spec["name_or_path"], spec["dtype"], resolve_device(spec["device"]), adapter, spec["trust_remote_code"])
+        scored = score_examples(model, examples, tokenizer.pad_token_id, sampling, config["evaluate"]["batch_size"])
+        scores.append(scored.assign(seed=seed, epoch=epoch, template=[ex.template for ex in examples]))
+        print(f"epoch {epoch}: held-out recall {scored['correct'].mean():.3f}")
+    pd.concat(scores, ignore_index=True).to_parquet(smk.output[0], index=False)
+
+
+if "snakemake" in globals():
+    with log_to(snakemake.log[0]):  # noqa: F821
+        main(snakemake)  # noqa: F821

@@ -1,0 +1,20 @@
+"""Draw the trained facts that the withdrawal arm stops training after epoch k (seeded per replicate)."""
+
+import pandas as pd
+
+from latentfacts.arms import withdrawn_facts
+from latentfacts.rulelog import log_to
+
+
+def main(smk):
+    pairs = pd.read_parquet(smk.input.pairs)
+    settings = smk.config["measurements"]["withdrawal"]
+    trained = pairs.loc[pairs["split"] == "train", "fact_id"]
+    chosen = withdrawn_facts(trained, settings["fraction"], smk.config["seed"], int(smk.wildcards.seed))
+    print(f"{len(chosen)} of {len(trained)} trained facts withdrawn after epoch {settings['after_epoch']}")
+    pd.DataFrame({"fact_id": chosen, "after_epoch": settings["after_epoch"]}).to_parquet(smk.output[0], index=False)
+
+
+if "snakemake" in globals():
+    with log_to(snakemake.log[0]):  # noqa: F821
+        main(snakemake)  # noqa: F821
