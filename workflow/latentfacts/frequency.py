@@ -4,7 +4,8 @@ Text and phrases are cut into the same tokens (runs of word characters, or one o
 character), lower-cased; a phrase occurs where its token sequence does. So matches are
 case-insensitive and whole-word (HP:0001250 is not counted inside HP:00012501, "seizure" not
 inside "seizures"), and overlapping phrases each count ("Focal seizure" also counts "seizure").
-One pass over the corpus tokens with the phrases indexed by their first token.
+One pass over the corpus tokens; phrases are indexed by first token and length, so each
+corpus token costs a dict lookup plus one set lookup per phrase length starting with it.
 """
 
 import datetime
@@ -24,17 +25,18 @@ def tokens(text):
 
 def count_phrases(text, phrases):
     """{phrase: number of occurrences in `text`} (see module docstring for what matches)."""
-    by_first = defaultdict(set)
+    by_first = defaultdict(lambda: defaultdict(set))  # first token -> length -> phrases
     for phrase in phrases:
         words = tuple(tokens(phrase))
         if words:
-            by_first[words[0]].add(words)
+            by_first[words[0]][len(words)].add(words)
     words = tokens(text)
     found = Counter()
     for position, word in enumerate(words):
-        for candidate in by_first.get(word, ()):
-            if tuple(words[position : position + len(candidate)]) == candidate:
-                found[candidate] += 1
+        for length, group in by_first.get(word, {}).items():
+            window = tuple(words[position : position + length])
+            if window in group:
+                found[window] += 1
     return {phrase: found[tuple(tokens(phrase))] for phrase in phrases}
 
 
