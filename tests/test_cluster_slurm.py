@@ -1,0 +1,100 @@
+"""The SLURM profile on a real single-node SLURM: every job goes through sbatch with the profile's
+resources (GPU rules with a GPU request), and the tables equal those of a local run.
+
+Needs root and Debian packages (tools/slurm_ci.sh installs them); fails, with the daemons' own
+messages, where SLURM cannot start.
+"""
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from conftest import copy_project, run_snakemake
+from slurm_cluster import CI_PARTITIONS, running_slurm
+
+# What the test builds; the whole embedded study once the model stage is in the DAG.
+TARGETS = os.environ.get("LATENTFACTS_SLURM_TARGETS", "results/data/pairs.parquet").split()
+GPU_RULES = {"pretrain_base", "baseline", "finetune", "evaluate"}
+# CI-only speed-ups: the first status check after 5 s (not 40 s), then every 2 s.
+CI_SETTINGS = {"slurm-init-seconds-before-status-checks": 5, "seconds-between-status-checks": 2}
+
+
+def ci_profile(project):
+    """profiles/slurm with the CI cluster's partition names and the embedded config; nothing else
+    changes, so the test submits exactly the resources a real cluster gets."""
+    profile = yaml.safe_load((project / "profiles" / "slurm" / "config.yaml").read_text())
+    profile["configfile"] = "config/config.yaml"
+    profile["default-resources"]["slurm_partition"] = CI_PARTITIONS[profile["default-resources"]["slurm_partition"]]
+    for resources in profile["set-resources"].values():
+        resources["slurm_partition"] = CI_PARTITIONS[resources["slurm_partition"]]
+    profile |= CI_SETTINGS
+    path = project / "profiles" / "slurm-ci" / "config.yaml"
+    path.parent.mkdir()
+    path.write_text("# Derived from profiles/slurm by tests/test_cluster_slurm.py\n" + yaml.safe_dump(profile, sort_keys=False))
+    return path.parent
+
+
+def sbatch_calls(output):
+    """{rule: sbatch command line} from Snakemake's --verbose output."""
+    calls = {}
+    for line in output.splitlines():
+        if "sbatch call:" in line:
+            rule = re.search(r"--comment '?rule_(\w+?)(?:_wildcards_\S*?)?'? ", line).group(1)
+            calls.setdefault(rule, line.split("sbatch call:", 1)[1].strip())
+    return calls
+
+
+def tables(project):
+    return {path.relative_to(project): pd.read_parquet(path) for path in sorted((project / "results").rglob("*.parquet"))}
+
+
+@pytest.mark.slurm
+def test_slurm_profile_runs_the_study_through_sbatch(tmp_path):
+    local = copy_project(tmp_path / "local")
+    run_snakemake(local, *TARGETS)
+
+    cluster = copy_project(tmp_path / "cluster")
+    profile = ci_profile(cluster)
+    dry_run = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--profile", str(profile), "--dry-run", *TARGETS],
+        cwd=cluster, capture_output=True, text=True, check=True,
+    )
+    planned_rules = set(re.findall(r"^rule (\w+):", dry_run.stdout + dry_run.stderr, flags=re.M)) - {"all"}
+
+    with running_slurm():
+        started = time.monotonic()
+        run = subprocess.run(
+            [sys.executable, "-m", "snakemake", "--profile", str(profile), "--verbose", *TARGETS],
+            cwd=cluster, capture_output=True, text=True, timeout=1500,
+        )
+        wall = time.monotonic() - started
+        slurmctld_log = Path("/var/lib/latentfacts-slurm-ci/log/slurmctld.log").read_text()
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, f"snakemake on SLURM failed ({run.returncode}):\n{output[-8000:]}"
+    print(f"SLURM run of {TARGETS}: {wall:.0f} s")
+
+    # Every planned job went through sbatch, to the partition of its kind; GPU rules asked for a GPU.
+    calls = sbatch_calls(output)
+    assert set(calls) == planned_rules, (planned_rules, calls.keys())
+    for rule, call in calls.items():
+        print(f"{rule}: {call[:400]}")
+        if rule in GPU_RULES:
+            assert f"-p {CI_PARTITIONS['gpu']}" in call and "--gpus=1" in call and "--cpus-per-gpu=" in call, call
+        else:
+            assert f"-p {CI_PARTITIONS['cpu']}" in call and "--gpus" not in call and "--cpus-per-task=" in call, call
+    assert GPU_RULES & planned_rules <= set(calls)
+    # SLURM itself saw them: slurmctld allocated and completed each job, and kept its log.
+    assert slurmctld_log.count("sched: Allocate JobId=") >= len(calls), slurmctld_log[-3000:]
+    assert len(list((cluster / "results" / "logs" / "slurm").rglob("*.log"))) >= len(calls)
+
+    # The same tables as the local run.
+    local_tables, cluster_tables = tables(local), tables(cluster)
+    assert local_tables.keys() == cluster_tables.keys() and local_tables
+    for path, table in local_tables.items():
+        pd.testing.assert_frame_equal(cluster_tables[path], table, obj=str(path))
