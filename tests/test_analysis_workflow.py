@@ -114,3 +114,13 @@ def test_bad_eval_table_fails_naming_the_file_and_leaves_no_output(project):
     log = (project / "results/logs/analysis/trajectories.log").read_text()
     assert "seed1/eval/epoch_03.parquet: missing column(s) ['logprob']" in log
     assert not (project / "results/analysis/trajectories.parquet").exists()
+
+
+@pytest.mark.workflow
+def test_stable_k_beyond_the_epochs_fails_when_the_dag_is_built(project):
+    place_inputs(project)
+    config = yaml.safe_load((project / "config/config.yaml").read_text())
+    config["analysis"]["stable_k"] = EPOCHS + 1
+    (project / "config/config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    proc = run_snakemake(project, "-n", "results/analysis/trajectories.parquet", check=False)
+    assert proc.returncode != 0 and "analysis.stable_k (6) exceeds finetune.epochs (5)" in proc.stdout + proc.stderr

@@ -129,7 +129,8 @@ def markdown(table, seeds, epochs):
     body = ["| " + " | ".join(str(value).replace("|", "/") for value in row) + " |" for row in table.itertuples(index=False)]
     notes = [
         "",
-        "Hazard ratios: Cox = lifelines CoxPHFitter (Efron ties, seed as stratum); discrete-time = complementary "
-        "log-log GLM on person-epochs with fact-clustered errors. All tables: results/analysis/.",
+        "Hazard ratios: Cox = lifelines CoxPHFitter (Efron ties; with several seeds, seed as stratum); discrete-time = "
+        "complementary log-log GLM on person-epochs (with several seeds, a seed fixed effect) with fact-clustered "
+        "errors. Models, dropped covariates and fit warnings: results/analysis/models.csv; all tables: results/analysis/.",
     ]
     return "\n".join(header + body + notes) + "\n"
