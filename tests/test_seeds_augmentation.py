@@ -10,12 +10,23 @@ from latentfacts.trajectories import build_trajectories
 
 def test_recall_gap_per_arm_and_epoch():
     memo = pd.DataFrame(
-        {"arm": ["main"] * 4 + ["single_template"] * 4, "seed": 0, "epoch": [1, 1, 2, 2] * 2,
-         "fact_id": ["a", "b"] * 4, "correct": [1, 0, 1, 1, 1, 1, 1, 1]}
+        {
+            "arm": ["main"] * 4 + ["single_template"] * 4,
+            "seed": 0,
+            "epoch": [1, 1, 2, 2] * 2,
+            "fact_id": ["a", "b"] * 4,
+            "correct": [1, 0, 1, 1, 1, 1, 1, 1],
+        }
     )
     sem = pd.DataFrame(
-        {"arm": ["main"] * 4 + ["single_template"] * 4, "seed": 0, "epoch": [1, 1, 2, 2] * 2,
-         "fact_id": ["a", "b"] * 4, "template": 0, "correct": [0, 0, 1, 0, 0, 0, 0, 0]}
+        {
+            "arm": ["main"] * 4 + ["single_template"] * 4,
+            "seed": 0,
+            "epoch": [1, 1, 2, 2] * 2,
+            "fact_id": ["a", "b"] * 4,
+            "template": 0,
+            "correct": [0, 0, 1, 0, 0, 0, 0, 0],
+        }
     )
     gaps = recall_gap(memo, sem).set_index(["arm", "epoch"])
     assert gaps.loc[("main", 1), "gap"] == 0.5
@@ -29,8 +40,16 @@ def planted_arm(rate, n=300, epochs=10, seed=0):
     first = rng.geometric(rate, n)
     facts = [f"HP:{i:07d}" for i in range(n)]
     return {
-        (0, e): pd.DataFrame({"fact_id": facts, "epoch": e, "correct": (first <= e) & (e > 0),
-                              "logprob": -1.0, "p_sample": 0.1, "first_token_rank": 1})
+        (0, e): pd.DataFrame(
+            {
+                "fact_id": facts,
+                "epoch": e,
+                "correct": (first <= e) & (e > 0),
+                "logprob": -1.0,
+                "p_sample": 0.1,
+                "first_token_rank": 1,
+            }
+        )
         for e in range(epochs + 1)
     }
 
@@ -40,15 +59,29 @@ def test_pooled_cox_recovers_a_slower_single_template_arm():
     facts = [f"HP:{i:07d}" for i in range(n)]
     pairs = pd.DataFrame({"fact_id": facts, "ontology": "HPO", "id": facts, "label": facts, "split": "train", "bin": 0})
     rng = np.random.default_rng(1)
-    covariates = pd.DataFrame({"fact_id": facts, "id_frequency": rng.integers(0, 50, n), "label_frequency": 1,
-                               "n_annotations": rng.integers(0, 9, n), "n_annotations_propagated": 9, "depth": 3,
-                               "n_parents": 1, "n_synonyms": 0, "label_tokens": 2, "label_chars": 10, "id_leading_zeros": 3})
+    covariates = pd.DataFrame(
+        {
+            "fact_id": facts,
+            "id_frequency": rng.integers(0, 50, n),
+            "label_frequency": 1,
+            "n_annotations": rng.integers(0, 9, n),
+            "n_annotations_propagated": 9,
+            "depth": 3,
+            "n_parents": 1,
+            "n_synonyms": 0,
+            "label_tokens": 2,
+            "label_chars": 10,
+            "id_leading_zeros": 3,
+        }
+    )
     baseline = pd.DataFrame({"fact_id": facts, "correct": False, "p_sample": 0.0, "knowledge": "unknown"})
     paths = {"pairs": "pairs", "covariates": "covariates", "baseline": "baseline"}
     trajectories = {}
     for arm, rate, seed in [("main", 0.3, 2), ("single_template", 0.15, 3)]:
         evals = planted_arm(rate, n, seed=seed)
-        trajectories[arm] = build_trajectories(pairs, covariates, baseline, evals, {**paths, **{k: str(k) for k in evals}})
+        trajectories[arm] = build_trajectories(
+            pairs, covariates, baseline, evals, {**paths, **{k: str(k) for k in evals}}
+        )
     ratios, models = acquisition_by_arm(trajectories, ["log1p_id_frequency", "ontology"], ["HPO"], 3, 0.0, 0.05)
     assert set(ratios["arm"]) == {"main", "single_template", "pooled"}
     arm_effect = ratios[(ratios["arm"] == "pooled") & (ratios["covariate"] == ARM_COLUMN)].iloc[0]

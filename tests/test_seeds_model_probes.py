@@ -27,7 +27,9 @@ def tiny(tmp_path_factory):
     directory = tmp_path_factory.mktemp("tiny_untrained")
     lines = [f"{r.label} {r.id} {TEMPLATE}" for r in FACTS.itertuples()] + [SYSTEM]
     tokenizer = train_tokenizer(lines * 5, vocab_size=320)
-    model = new_tiny_llama(tokenizer, hidden_size=32, intermediate_size=64, num_layers=2, num_heads=2, max_seq_len=128, seed=0)
+    model = new_tiny_llama(
+        tokenizer, hidden_size=32, intermediate_size=64, num_layers=2, num_heads=2, max_seq_len=128, seed=0
+    )
     model.save_pretrained(directory)
     tokenizer.save_pretrained(directory)
     return load_model(str(directory)), load_tokenizer(str(directory))
@@ -36,7 +38,9 @@ def tiny(tmp_path_factory):
 def test_position_is_the_terms_last_token(tiny):
     _, tokenizer = tiny
     texts, spans = probe_prompts(tokenizer, FACTS, SYSTEM, TEMPLATE)
-    for text, (start, end), position, label in zip(texts, spans, term_end_positions(tokenizer, texts, spans), FACTS["label"]):
+    for text, (start, end), position, label in zip(
+        texts, spans, term_end_positions(tokenizer, texts, spans), FACTS["label"]
+    ):
         assert text[start:end] == label
         ids = tokenizer(text, add_special_tokens=False)["input_ids"]
         assert tokenizer.decode(ids[: position + 1]).endswith(label)

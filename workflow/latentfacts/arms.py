@@ -82,7 +82,9 @@ def check_measurements(config):
             f"1..{epochs - 1} (finetune.epochs is {epochs}) so that some epochs follow the withdrawal"
         )
     if "{label}" in measurements["reverse_probe"]["template"]:
-        raise ConfigError("config key measurements.reverse_probe.template: must not contain {label}, the answer it asks for")
+        raise ConfigError(
+            "config key measurements.reverse_probe.template: must not contain {label}, the answer it asks for"
+        )
     trained = set(config["prompts"]["templates"])
     for i, template in enumerate(measurements["augmentation"]["heldout_templates"]):
         if template in trained:

@@ -35,8 +35,12 @@ def acquisition_by_arm(trajectories, covariates, ontology_levels, stable_k, pena
     `trajectories`: {arm: trajectory table of the analysis stage}. Returns (hazard-ratio table with an
     `arm` column, where `pooled` is the joint model; {arm: model facts})."""
     columns = model_columns(covariates, ontology_levels, "acquisition")
-    tables = {arm: survival_table(t, "acquisition", covariates, ontology_levels, stable_k) for arm, t in trajectories.items()}
-    pooled = pd.concat([t.assign(**{ARM_COLUMN: int(arm == "single_template")}) for arm, t in tables.items()], ignore_index=True)
+    tables = {
+        arm: survival_table(t, "acquisition", covariates, ontology_levels, stable_k) for arm, t in trajectories.items()
+    }
+    pooled = pd.concat(
+        [t.assign(**{ARM_COLUMN: int(arm == "single_template")}) for arm, t in tables.items()], ignore_index=True
+    )
     models = {arm: (table, columns) for arm, table in tables.items()}
     models["pooled"] = (pooled, [*columns, ARM_COLUMN])
     ratios, facts = [], {}

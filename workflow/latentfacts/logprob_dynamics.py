@@ -91,9 +91,7 @@ def threshold_summary(gains, effect):
         "logprob_at_first_correct_quantiles": (
             {f"q{int(q * 100):02d}": float(np.quantile(at_first, q)) for q in quantiles} if len(at_first) else {}
         ),
-        "logprob_before_first_correct_median": (
-            float(acquired["logprob_before"].median()) if len(acquired) else None
-        ),
+        "logprob_before_first_correct_median": (float(acquired["logprob_before"].median()) if len(acquired) else None),
         "best_threshold": tau,
         "best_threshold_accuracy": accuracy,
         "majority_accuracy": float(max(gains["correct"].mean(), 1 - gains["correct"].mean())),

@@ -36,10 +36,18 @@ def exposure_forgetting(table, fit):
     axis.plot(np.exp(binned.index), binned, color="black", marker="o", label="binned mean")
     x = np.linspace(table["log_steps"].min(), table["log_steps"].max(), 50)
     offset = -fit["slope"] * table["log_steps"].mean()
-    axis.plot(np.exp(x), offset + fit["slope"] * x, color="tab:red",
-              label=f"slope {fit['slope']:.3f} [{fit['ci_low']:.3f}, {fit['ci_high']:.3f}]")
-    axis.set(xscale="log", xlabel="optimizer steps since last exposure", ylabel="change in logprob (epoch mean removed)",
-             title="Forgetting between exposures")
+    axis.plot(
+        np.exp(x),
+        offset + fit["slope"] * x,
+        color="tab:red",
+        label=f"slope {fit['slope']:.3f} [{fit['ci_low']:.3f}, {fit['ci_high']:.3f}]",
+    )
+    axis.set(
+        xscale="log",
+        xlabel="optimizer steps since last exposure",
+        ylabel="change in logprob (epoch mean removed)",
+        title="Forgetting between exposures",
+    )
     axis.legend(frameon=False)
     return figure
 
@@ -49,10 +57,19 @@ def retainability(curve, fit):
     figure, axis = plt.subplots(figsize=(6, 4))
     axis.errorbar(curve["t"], curve["mean_R"], yerr=curve["se"], fmt="o", color="tab:blue", label="mean R(t)")
     t = np.linspace(1, curve["t"].max(), 50)
-    axis.plot(t, fit["intercept"] - fit["decay"] * np.log(t), color="tab:red",
-              label=f"decay {fit['decay']:.3f} [{fit['decay_ci_low']:.3f}, {fit['decay_ci_high']:.3f}]")
+    axis.plot(
+        t,
+        fit["intercept"] - fit["decay"] * np.log(t),
+        color="tab:red",
+        label=f"decay {fit['decay']:.3f} [{fit['decay_ci_low']:.3f}, {fit['decay_ci_high']:.3f}]",
+    )
     axis.axhline(0, color="grey", lw=0.8)
-    axis.set(xscale="log", xlabel="epochs since withdrawal (t)", ylabel="retainability R(t)", title="Forgetting after withdrawal")
+    axis.set(
+        xscale="log",
+        xlabel="epochs since withdrawal (t)",
+        ylabel="retainability R(t)",
+        title="Forgetting after withdrawal",
+    )
     axis.legend(frameon=False)
     return figure
 
@@ -76,11 +93,19 @@ def linear_probe(results):
     figure, axis = plt.subplots(figsize=(6, 4))
     mean = results.groupby(["layer", "epoch"])[["accuracy", "ci_low", "ci_high", "baseline"]].mean().reset_index()
     for layer, rows in mean.groupby("layer"):
-        axis.errorbar(rows["epoch"], rows["accuracy"], yerr=[rows["accuracy"] - rows["ci_low"], rows["ci_high"] - rows["accuracy"]],
-                      marker="o", capsize=3, label=f"layer {layer}" + (" (embeddings)" if layer == 0 else ""))
+        axis.errorbar(
+            rows["epoch"],
+            rows["accuracy"],
+            yerr=[rows["accuracy"] - rows["ci_low"], rows["ci_high"] - rows["accuracy"]],
+            marker="o",
+            capsize=3,
+            label=f"layer {layer}" + (" (embeddings)" if layer == 0 else ""),
+        )
     baseline = mean.groupby("epoch")["baseline"].mean()
     axis.plot(baseline.index, baseline, color="black", ls="--", label="majority baseline")
-    axis.set(xlabel="epoch", ylabel="test accuracy", ylim=(0, 1.02), title="Identifier digit from the term's hidden state")
+    axis.set(
+        xlabel="epoch", ylabel="test accuracy", ylim=(0, 1.02), title="Identifier digit from the term's hidden state"
+    )
     axis.legend(frameon=False)
     return figure
 
@@ -91,7 +116,19 @@ def augmentation(gaps):
     for arm, rows in gaps.groupby("arm", sort=True):
         mean = rows.groupby("epoch")[["memorization_recall", "semantic_recall"]].mean()
         line = axis.plot(mean.index, mean["memorization_recall"], marker=".", label=f"{arm}: trained template")[0]
-        axis.plot(mean.index, mean["semantic_recall"], ls="--", marker=".", color=line.get_color(), label=f"{arm}: held-out templates")
-    axis.set(xlabel="epoch", ylabel="greedy recall (trained facts)", ylim=(-0.02, 1.02), title="Memorization vs semantic probe")
+        axis.plot(
+            mean.index,
+            mean["semantic_recall"],
+            ls="--",
+            marker=".",
+            color=line.get_color(),
+            label=f"{arm}: held-out templates",
+        )
+    axis.set(
+        xlabel="epoch",
+        ylabel="greedy recall (trained facts)",
+        ylim=(-0.02, 1.02),
+        title="Memorization vs semantic probe",
+    )
     axis.legend(frameon=False)
     return figure

@@ -132,4 +132,6 @@ def hidden_states_at(model, tokenizer, texts, positions, batch_size):
 
 def probe_layers(states, labels, train_mask, C, seed):
     """probe_accuracy for every layer of `states` [layers, facts, hidden]; a list of dicts with `layer`."""
-    return [{"layer": layer, **probe_accuracy(states[layer], labels, train_mask, C, seed)} for layer in range(len(states))]
+    return [
+        {"layer": layer, **probe_accuracy(states[layer], labels, train_mask, C, seed)} for layer in range(len(states))
+    ]

@@ -26,12 +26,15 @@ def reverse_examples(tokenizer, facts, system_message, template):
         question = template.replace("{id}", row.id)
         prompt = render_prompt(tokenizer, system_message, question, row.label, row.ontology)
         prompt_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
-        examples.append(Example(row.fact_id, -1, tuple(prompt_ids), (*label_ids(tokenizer, row.fact_id, row.label), end_id)))
+        examples.append(
+            Example(row.fact_id, -1, tuple(prompt_ids), (*label_ids(tokenizer, row.fact_id, row.label), end_id))
+        )
     return examples
 
 
 def recall_table(scores):
     """Recall and mean logprob per seed, epoch and ontology of a scored probe table."""
     grouped = scores.groupby(["seed", "epoch", "ontology"])
-    return grouped.agg(recall=("correct", "mean"), correct=("correct", "sum"), n=("correct", "size"),
-                       mean_logprob=("logprob", "mean")).reset_index()
+    return grouped.agg(
+        recall=("correct", "mean"), correct=("correct", "sum"), n=("correct", "size"), mean_logprob=("logprob", "mean")
+    ).reset_index()

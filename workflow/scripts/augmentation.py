@@ -34,7 +34,12 @@ def main(smk):
     analysis = config["analysis"]
     ontology_levels = sorted(pairs["ontology"].unique())
     ratios, models = acquisition_by_arm(
-        trajectories, analysis["covariates"], ontology_levels, analysis["stable_k"], analysis["cox_penalizer"], analysis["ph_alpha"]
+        trajectories,
+        analysis["covariates"],
+        ontology_levels,
+        analysis["stable_k"],
+        analysis["cox_penalizer"],
+        analysis["ph_alpha"],
     )
     gaps.to_csv(smk.output.gap, index=False)
     ratios.to_csv(smk.output.cox, index=False)

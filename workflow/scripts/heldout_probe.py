@@ -20,7 +20,9 @@ def main(smk):
     sampling = Sampling(config["baseline"]["temperature"], config["baseline"]["top_k"], config["baseline"]["top_p"])
     scores = []
     for (seed, epoch), adapter in zip(smk.params.keys, smk.params.adapters):
-        model = load_model(spec["name_or_path"], spec["dtype"], resolve_device(spec["device"]), adapter, spec["trust_remote_code"])
+        model = load_model(
+            spec["name_or_path"], spec["dtype"], resolve_device(spec["device"]), adapter, spec["trust_remote_code"]
+        )
         scored = score_examples(model, examples, tokenizer.pad_token_id, sampling, config["evaluate"]["batch_size"])
         scores.append(scored.assign(seed=seed, epoch=epoch, template=[ex.template for ex in examples]))
         print(f"epoch {epoch}: held-out recall {scored['correct'].mean():.3f}")

@@ -6,7 +6,14 @@ import pandas as pd
 from latentfacts.figures import save
 from latentfacts.lm import load_model, load_tokenizer, resolve_device
 from latentfacts.measurement_figures import linear_probe
-from latentfacts.probing import half_split, hidden_states_at, identifier_digit, probe_layers, probe_prompts, term_end_positions
+from latentfacts.probing import (
+    half_split,
+    hidden_states_at,
+    identifier_digit,
+    probe_layers,
+    probe_prompts,
+    term_end_positions,
+)
 from latentfacts.rulelog import log_to
 
 
@@ -16,7 +23,9 @@ def main(smk):
     torch.set_num_threads(smk.threads)
     config, settings = smk.config, smk.config["measurements"]["linear_probe"]
     facts = pd.read_parquet(smk.input.pairs).query("split == 'train'").sort_values("fact_id").reset_index(drop=True)
-    digits = np.array([identifier_digit(i, settings["digit_position"]) for i in facts["id"]])  # fails before any model work
+    digits = np.array(
+        [identifier_digit(i, settings["digit_position"]) for i in facts["id"]]
+    )  # fails before any model work
     train_mask = half_split(len(facts), config["seed"])
     template = config["prompts"]["templates"][config["prompts"]["evaluation_template"]]
     spec = config["model"]
@@ -25,7 +34,9 @@ def main(smk):
     positions = term_end_positions(tokenizer, texts, spans)
     rows = []
     for (seed, epoch), adapter in zip(smk.params.keys, smk.params.adapters):
-        model = load_model(spec["name_or_path"], spec["dtype"], resolve_device(spec["device"]), adapter, spec["trust_remote_code"])
+        model = load_model(
+            spec["name_or_path"], spec["dtype"], resolve_device(spec["device"]), adapter, spec["trust_remote_code"]
+        )
         states = hidden_states_at(model, tokenizer, texts, positions, config["evaluate"]["batch_size"])
         for result in probe_layers(states, digits, train_mask, settings["C"], config["seed"]):
             rows.append({"seed": seed, "epoch": epoch, "digit_position": settings["digit_position"], **result})

@@ -21,10 +21,14 @@ def main(smk):
     sampling = Sampling(config["baseline"]["temperature"], config["baseline"]["top_k"], config["baseline"]["top_p"])
     spec = config["model"]
     tokenizer = load_tokenizer(spec["name_or_path"], spec.get("chat_template"), spec["trust_remote_code"])
-    examples = reverse_examples(tokenizer, pairs, config["prompts"]["system_message"], config["measurements"]["reverse_probe"]["template"])
+    examples = reverse_examples(
+        tokenizer, pairs, config["prompts"]["system_message"], config["measurements"]["reverse_probe"]["template"]
+    )
     scores = []
     for (seed, epoch), adapter in zip(smk.params.keys, smk.params.adapters):
-        model = load_model(spec["name_or_path"], spec["dtype"], resolve_device(spec["device"]), adapter, spec["trust_remote_code"])
+        model = load_model(
+            spec["name_or_path"], spec["dtype"], resolve_device(spec["device"]), adapter, spec["trust_remote_code"]
+        )
         scored = score_examples(model, examples, tokenizer.pad_token_id, sampling, config["evaluate"]["batch_size"])
         scores.append(scored.assign(seed=seed, epoch=epoch))
     reverse = pd.concat(scores, ignore_index=True).merge(pairs[["fact_id", "ontology", "split"]], on="fact_id")
