@@ -2,11 +2,14 @@
 
 import hashlib
 import http.server
+import json
 import threading
 import time
 from pathlib import Path
 
 import pytest
+import yaml
+from conftest import run_snakemake
 
 from latentfacts.fetch import FetchError, InputFileError, fetch_source, open_text
 
@@ -105,3 +108,14 @@ def test_missing_local_file_is_named(tmp_path):
     with pytest.raises(InputFileError, match=r"nowhere/hp\.obo: file not found"):
         fetch_source({"path": str(tmp_path / "nowhere" / "hp.obo")}, tmp_path / "hp_obo")
     assert not (tmp_path / "hp_obo").exists()
+
+
+def test_fetch_rule_downloads_a_url_source(server, project):
+    path = project / "config/config.yaml"
+    config = yaml.safe_load(path.read_text())
+    config["sources"]["hp_obo"] = {"url": url(server, "error500"), "sha256": sha256(EMBEDDED / "hp.obo.gz")}
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    run_snakemake(project, "resources/downloads/hp_obo")
+    provenance = json.loads((project / "resources/downloads/hp_obo.provenance.json").read_text())
+    assert provenance["source"] == url(server, "error500") and provenance["data_version"] == "hp/releases/2025-01-16"
+    assert "attempt 1 failed (HTTP 500" in (project / "results/logs/fetch/hp_obo.log").read_text()
