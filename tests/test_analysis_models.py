@@ -97,6 +97,9 @@ def test_kaplan_meier_equals_hand_computation():
     got = rmst.set_index("knowledge")["rmst"]
     assert got["unknown"] == pytest.approx(1 + 3 / 4 + 1 / 2)
     assert got["latent"] == pytest.approx(1 + 1 / 3 + 1 / 3)
+    # its standard error: events at 1 (n=4, d=1, area after 1 = 1.25) and 2 (n=3, d=1, area after 2 = 0.5)
+    se = rmst.set_index("knowledge")["rmst_se"]
+    assert se["unknown"] == pytest.approx(np.sqrt(1.25**2 / (4 * 3) + 0.5**2 / (3 * 2)))
     assert test["groups"] == "latent, unknown" and 0 < test["p"] < 1
     assert curves.set_index(["knowledge", "epoch"]).loc[("all", 2), "at_risk"] == 4
 

@@ -4,7 +4,6 @@ import numpy as np
 import pandas as pd
 from lifelines import KaplanMeierFitter
 from lifelines.statistics import multivariate_logrank_test
-from lifelines.utils import restricted_mean_survival_time
 
 GROUP = "knowledge"
 ALL = "all"
@@ -60,18 +59,29 @@ def logrank(table):
 
 
 def rmst(table, fitters, horizon):
-    """Restricted mean event-free time over epochs 0..horizon per group, with its standard error."""
+    """Restricted mean event-free time over epochs 0..horizon per group, with its standard error.
+
+    The curve is a step function constant on [t, t + 1), so the area is a sum. The variance is the
+    Greenwood-type formula (Klein & Moeschberger 4.5): sum over event epochs t of
+    A(t)^2 d / (n (n - d)), with A(t) the area from t to the horizon."""
     rows = []
     for name, fitter in fitters.items():
         members = table if name == ALL else table[table[GROUP] == name]
-        mean, variance = restricted_mean_survival_time(fitter, t=horizon, return_variance=True)
+        steps = fitter.survival_function_.iloc[:horizon, 0].to_numpy()
+        area_after = np.cumsum(steps[::-1])[::-1]  # area_after[t] = area from t to the horizon
+        duration, event = members["duration"].to_numpy(), members["event"].to_numpy() == 1
+        variance = 0.0
+        for t in range(1, horizon):
+            at_risk, events = (duration >= t).sum(), ((duration == t) & event).sum()
+            if events and at_risk > events:
+                variance += area_after[t] ** 2 * events / (at_risk * (at_risk - events))
         rows.append(
             {
                 GROUP: name,
                 "n": len(members),
-                "events": int(members["event"].sum()),
+                "events": int(event.sum()),
                 "horizon": horizon,
-                "rmst": float(mean),
+                "rmst": float(steps.sum()),
                 "rmst_se": float(np.sqrt(variance)),
             }
         )
