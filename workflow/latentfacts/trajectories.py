@@ -90,8 +90,3 @@ def build_trajectories(pairs, covariates, baseline, evals, paths):
     trajectories = trajectories[leading + [c for c in trajectories.columns if c not in leading]]
     return trajectories.sort_values(leading, kind="stable").reset_index(drop=True)
 
-
-def correct_matrix(trajectories, seed):
-    """Facts x epochs boolean matrix of greedy correctness for one seed (epochs 0..E as columns)."""
-    one_seed = trajectories[trajectories["seed"] == seed]
-    return one_seed.pivot(index="fact_id", columns="epoch", values="correct").sort_index(axis=1)
