@@ -1,1 +1,117 @@
 """model stage of the DAG (see DESIGN.md)."""
+
+# --- baseline, fine-tuning, evaluation ---
+
+
+wildcard_constraints:
+    seed=r"\d+",
+    epoch=r"\d\d",
+
+
+def base_model_input():
+    """The base model directory as an input when it is a file: made by `pretrain_base` or local.
+    A hub name is no input (it is fetched by the loader)."""
+    path = config["model"]["name_or_path"]
+    return [path] if config["model"].get("pretrain") or os.path.exists(path) else []
+
+
+def previous_epoch(wildcards):
+    """Epoch e's fine-tuning starts from epoch e-1's saved state; epoch 1 from the base model."""
+    epoch = int(wildcards.epoch)
+    return (
+        f"results/runs/seed{wildcards.seed}/finetune/epoch_{epoch - 1:02d}"
+        if epoch > 1
+        else []
+    )
+
+
+def evaluated_adapter(wildcards):
+    """Epoch 0 evaluates the base model itself; epoch e >= 1 the adapter of fine-tuning epoch e."""
+    epoch = int(wildcards.epoch)
+    return (
+        f"results/runs/seed{wildcards.seed}/finetune/epoch_{epoch:02d}"
+        if epoch > 0
+        else []
+    )
+
+
+rule baseline:
+    input:
+        pairs="results/data/pairs.parquet",
+        model=base_model_input(),
+    output:
+        "results/baseline.parquet",
+    log:
+        f"{LOGS}/baseline.log",
+    benchmark:
+        f"{BENCH}/baseline.tsv"
+    conda:
+        "../../envs/gpu.yaml"
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=60,
+        gpu=1,
+    params:
+        model=config["model"],
+        prompts=config["prompts"],
+        baseline=config["baseline"],
+        crosscheck_facts=config["evaluate"]["crosscheck_facts"],
+        seed=config["seed"],
+    script:
+        "../scripts/baseline.py"
+
+
+rule finetune:
+    input:
+        pairs="results/data/pairs.parquet",
+        model=base_model_input(),
+        previous=previous_epoch,
+    output:
+        directory("results/runs/seed{seed}/finetune/epoch_{epoch}"),
+    log:
+        f"{LOGS}/finetune/seed{{seed}}_epoch_{{epoch}}.log",
+    benchmark:
+        f"{BENCH}/finetune/seed{{seed}}_epoch_{{epoch}}.tsv"
+    conda:
+        "../../envs/gpu.yaml"
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=30,
+        gpu=1,
+    params:
+        model=config["model"],
+        prompts=config["prompts"],
+        finetune=config["finetune"],
+    script:
+        "../scripts/finetune.py"
+
+
+rule evaluate:
+    input:
+        pairs="results/data/pairs.parquet",
+        model=base_model_input(),
+        adapter=evaluated_adapter,
+    output:
+        "results/runs/seed{seed}/eval/epoch_{epoch}.parquet",
+    log:
+        f"{LOGS}/evaluate/seed{{seed}}_epoch_{{epoch}}.log",
+    benchmark:
+        f"{BENCH}/evaluate/seed{{seed}}_epoch_{{epoch}}.tsv"
+    conda:
+        "../../envs/gpu.yaml"
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=15,
+        gpu=1,
+    params:
+        model=config["model"],
+        prompts=config["prompts"],
+        baseline=config["baseline"],
+        batch_size=config["evaluate"]["batch_size"],
+        crosscheck_facts=config["evaluate"]["crosscheck_facts"],
+        seed=config["seed"],
+    script:
+        "../scripts/evaluate.py"

@@ -1,0 +1,70 @@
+"""A tiny real language model for the model-layer tests: a byte-level BPE tokenizer with a chat
+template and a 2-layer Llama, pretrained for a few seconds on planted facts (each fact's question
+and answer appear a planted number of times, so some facts end up known, some latent, some unknown).
+
+`build_tiny_lm(directory)` saves it with save_pretrained, so tests load it through latentfacts.lm
+exactly as a rule loads any model.
+"""
+
+import random
+
+import pandas as pd
+
+from latentfacts.pretrain import new_tiny_llama, pretrain, train_tokenizer
+
+SYSTEM = "Answer with the identifier only."
+TEMPLATES = [
+    "What is the {ontology} identifier for the {ontology} term {label}?",
+    "Provide the {ontology} identifier for: {label}",
+    "Return only the {ontology} identifier for the term: {label}",
+]
+WORDS = "abnormal acute atrial bone cardiac cell cortex dense ductal early fibrous gland heart iris joint kidney lateral lung macula nerve optic renal spinal tissue".split()
+N_FACTS = 48
+PLANTED = [0, 1, 2, 4, 8, 12]  # exposures per fact in the pretraining corpus, cycled over facts
+
+
+def tiny_facts():
+    """N_FACTS synthetic facts (fact_id, ontology, id, label, split, planted) with distinct labels."""
+    rng = random.Random(7)
+    rows = []
+    for i in range(N_FACTS):
+        ontology, prefix = ("HPO", "HP") if i % 2 == 0 else ("GO", "GO")
+        identifier = f"{prefix}:{rng.randrange(10**7):07d}"
+        label = f"{WORDS[i % len(WORDS)]} {WORDS[(7 * i + 3) % len(WORDS)]} {i}"
+        split = "withheld" if ontology == "GO" and i % 4 == 1 else "train"
+        rows.append((identifier, ontology, identifier, label, split, PLANTED[i % len(PLANTED)]))
+    return pd.DataFrame(rows, columns=["fact_id", "ontology", "id", "label", "split", "planted"])
+
+
+def corpus(facts, tokenizer_template):
+    """Pretraining documents: each fact's chat-formatted question/answer `planted` times (templates
+    rotating) plus plain `label id` lines, shuffled with a fixed seed."""
+    docs = []
+    for row in facts.itertuples():
+        for k in range(row.planted):
+            question = TEMPLATES[k % len(TEMPLATES)].format(ontology=row.ontology, label=row.label)
+            docs.append(tokenizer_template(question, row.id))
+            docs.append(f"{row.label} {row.id}")
+    random.Random(11).shuffle(docs)
+    return docs
+
+
+def build_tiny_lm(directory, steps=300):
+    """Train tokenizer and model, save both to `directory`; returns the facts table."""
+    facts = tiny_facts()
+    plain = [f"{r.label} {r.id} " + " ".join(t.format(ontology=r.ontology, label=r.label) for t in TEMPLATES) for r in facts.itertuples()]
+    tokenizer = train_tokenizer(plain + [SYSTEM], vocab_size=400)
+
+    def chat(question, answer):
+        turns = [
+            {"role": "system", "content": SYSTEM},
+            {"role": "user", "content": question},
+            {"role": "assistant", "content": answer},
+        ]
+        return tokenizer.apply_chat_template(turns, tokenize=False)
+
+    model = new_tiny_llama(tokenizer, hidden_size=64, intermediate_size=192, num_layers=2, num_heads=4, max_seq_len=128, seed=0)
+    pretrain(model, tokenizer, corpus(facts, chat), steps=steps, batch_size=16, learning_rate=3e-3, warmup_steps=30, seed=0, max_seq_len=128)
+    model.save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
+    return facts

@@ -1,0 +1,52 @@
+"""What the `baseline` and `evaluate` rules compute from a loaded model: every fact under the
+evaluation template, scored teacher-forced, with a greedy `generate` cross-check of a random sample;
+and for the baseline, Monte Carlo samples and the knowledge class.
+"""
+
+import logging
+
+from latentfacts.prompts import encode_facts, end_of_turn_id
+from latentfacts.sampling import crosscheck_greedy, knowledge_classes, monte_carlo_hits
+from latentfacts.scoring import Sampling, score_examples
+
+log = logging.getLogger(__name__)
+
+
+def sampling_from_config(baseline):
+    """The sampling settings of config section `baseline` (also used for every epoch's p_sample)."""
+    return Sampling(temperature=baseline["temperature"], top_k=baseline["top_k"], top_p=baseline["top_p"])
+
+
+def evaluation_examples(tokenizer, pairs, prompts):
+    """One example per fact, under prompts.evaluation_template, in the order of `pairs`."""
+    return encode_facts(
+        tokenizer, pairs, prompts["system_message"], prompts["templates"], [prompts["evaluation_template"]]
+    )
+
+
+def score_and_crosscheck(model, tokenizer, examples, sampling, batch_size, crosscheck_facts, seed):
+    """Teacher-forced scores of `examples`; raises CrosscheckError if greedy generation disagrees on
+    any of `crosscheck_facts` randomly chosen facts (seeded by `seed`)."""
+    scores = score_examples(model, examples, tokenizer.pad_token_id, sampling, batch_size)
+    checked = crosscheck_greedy(
+        model, examples, scores, tokenizer.pad_token_id, end_of_turn_id(tokenizer), crosscheck_facts, seed, batch_size
+    )
+    log.info("greedy generate agrees with teacher forcing on all %d cross-checked facts", checked)
+    return scores
+
+
+def baseline_table(model, tokenizer, examples, baseline, crosscheck_facts, seed):
+    """results/baseline.parquet: scores plus mc_samples, mc_hits and knowledge for every fact."""
+    sampling = sampling_from_config(baseline)
+    table = score_and_crosscheck(model, tokenizer, examples, sampling, baseline["batch_size"], crosscheck_facts, seed)
+    table["mc_samples"] = baseline["samples"]
+    table["mc_hits"] = monte_carlo_hits(
+        model, examples, tokenizer.pad_token_id, end_of_turn_id(tokenizer), sampling,
+        baseline["samples"], seed, baseline["batch_size"],
+    )
+    table["knowledge"] = knowledge_classes(
+        table["correct"], table["p_sample"], table["mc_hits"], baseline["samples"],
+        baseline["latent_rule"], baseline["latent_threshold"],
+    )
+    log.info("knowledge classes: %s", table["knowledge"].value_counts().to_dict())
+    return table

@@ -1,0 +1,109 @@
+"""Load a causal language model and its tokenizer the same way for every rule: by hub name or local
+directory, dtype and device from config `model`, an optional PEFT adapter on top, and a chat template
+that can be overridden from the config.
+
+Heavy imports (torch, transformers, peft) happen inside the functions, so a rule that only needs
+`resolve_device` or the errors pays nothing for them.
+"""
+
+import os
+import re
+
+# A hub name is `name` or `owner/name`; anything else (`results/model/base`, `./m`, `/abs/m`) is a path.
+HUB_NAME = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
+
+
+class ModelInputError(ValueError):
+    """A model, tokenizer or adapter cannot be used; the message names it and says what was expected."""
+
+
+def resolve_device(device):
+    """`auto` -> `cuda` when a GPU is visible, else `cpu`."""
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ModelInputError("config key model.device is 'cuda' but no CUDA device is visible")
+    return device
+
+
+def check_model_location(name_or_path):
+    """Fail early, naming the path, when `name_or_path` is neither a local model directory nor
+    something that can only be a hub name. Relative paths with two or more slashes never are hub names."""
+    if os.path.isdir(name_or_path):
+        if not os.path.isfile(os.path.join(name_or_path, "config.json")):
+            raise ModelInputError(
+                f"model directory {name_or_path!r} (config key model.name_or_path) has no config.json: "
+                "expected a directory written by save_pretrained"
+            )
+        return
+    if not HUB_NAME.match(name_or_path) or name_or_path.startswith(("results/", "resources/")):
+        raise ModelInputError(
+            f"model path {name_or_path!r} (config key model.name_or_path) does not exist: expected a local "
+            "directory written by save_pretrained or a Hugging Face hub name such as 'owner/model'"
+        )
+
+
+def load_tokenizer(name_or_path, chat_template=None, trust_remote_code=False):
+    """The tokenizer with a usable chat template (`chat_template` overrides its own) and a pad token."""
+    from transformers import AutoTokenizer
+
+    check_model_location(name_or_path)
+    tokenizer = AutoTokenizer.from_pretrained(name_or_path, trust_remote_code=trust_remote_code)
+    if chat_template:
+        tokenizer.chat_template = chat_template
+    if not tokenizer.chat_template:
+        raise ModelInputError(
+            f"tokenizer of {name_or_path!r} has no chat template and config key model.chat_template is null: "
+            "set model.chat_template to a Jinja chat template"
+        )
+    if tokenizer.pad_token_id is None:
+        # Padding positions are masked out everywhere, so any token id will do.
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def load_model(name_or_path, dtype="float32", device="cpu", adapter=None, trust_remote_code=False):
+    """The model in eval mode on `device`, with the PEFT adapter directory `adapter` applied if given.
+
+    The model's own generation config is replaced by a neutral one so that hub defaults (sampling on,
+    temperature 0.6, top_p 0.9 for Llama-3.1-Instruct) never leak into our `generate` calls: every
+    call states its decoding settings in full."""
+    import torch
+    from transformers import AutoModelForCausalLM, GenerationConfig
+
+    check_model_location(name_or_path)
+    if adapter is not None and not os.path.isfile(os.path.join(adapter, "adapter_config.json")):
+        raise ModelInputError(f"adapter directory {adapter!r} has no adapter_config.json")
+    model = AutoModelForCausalLM.from_pretrained(
+        name_or_path, dtype=getattr(torch, dtype), trust_remote_code=trust_remote_code
+    )
+    model.generation_config = GenerationConfig(
+        bos_token_id=model.config.bos_token_id,
+        eos_token_id=model.config.eos_token_id,
+        pad_token_id=model.config.pad_token_id,
+    )
+    model.to(device)
+    if adapter is not None:
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, adapter)
+    model.eval()
+    return model
+
+
+def load_tokenizer_for(model_config):
+    """The tokenizer config section `model` names."""
+    return load_tokenizer(model_config["name_or_path"], model_config.get("chat_template"), model_config["trust_remote_code"])
+
+
+def load_model_for(model_config, adapter=None):
+    """The model config section `model` names, on its configured device and dtype."""
+    return load_model(
+        model_config["name_or_path"],
+        model_config["dtype"],
+        resolve_device(model_config["device"]),
+        adapter,
+        model_config["trust_remote_code"],
+    )

@@ -1,0 +1,87 @@
+"""Real decoding with `generate`: Monte Carlo samples per fact, the greedy cross-check of the
+teacher-forced scores, and the known / latent / unknown classification of the baseline.
+"""
+
+import numpy as np
+import pandas as pd
+import torch
+from tqdm import tqdm
+
+from latentfacts.scoring import length_batches, pad_batch
+
+
+class CrosscheckError(AssertionError):
+    """Teacher-forced greedy correctness disagrees with real greedy generation."""
+
+
+def generate_answers(model, examples, pad_id, end_id, batch_size, sampling=None, samples=1, progress=True):
+    """For each example, `samples` generated answers (token id tuples, at most target length + 1
+    tokens, stopping at the end-of-turn token). `sampling=None` decodes greedily. Every decoding
+    setting is passed explicitly; prompts are left-padded and prefilled once per batch
+    (`num_return_sequences` repeats them after the prefill)."""
+    answers = [None] * len(examples)
+    settings = {"do_sample": False}
+    if sampling is not None:
+        settings = {"do_sample": True, "temperature": sampling.temperature, "top_k": sampling.top_k, "top_p": sampling.top_p}
+    device = model.device
+    for batch in tqdm(length_batches(examples, batch_size), desc="generate", disable=not progress, mininterval=5):
+        input_ids, attention_mask, _, _ = pad_batch([examples[i].prompt_ids for i in batch], pad_id, "left")
+        output = model.generate(
+            input_ids=input_ids.to(device),
+            attention_mask=attention_mask.to(device),
+            max_new_tokens=max(len(examples[i].target_ids) for i in batch) + 1,
+            num_return_sequences=samples,
+            eos_token_id=end_id,
+            pad_token_id=pad_id,
+            **settings,
+        )[:, input_ids.shape[1] :].cpu()
+        for k, i in enumerate(batch):
+            answers[i] = [tuple(seq.tolist()) for seq in output[k * samples : (k + 1) * samples]]
+    return answers
+
+
+def matches_target(answer, target_ids):
+    """The generated tokens start with the whole target, end token included."""
+    return answer[: len(target_ids)] == tuple(target_ids)
+
+
+def monte_carlo_hits(model, examples, pad_id, end_id, sampling, samples, seed, batch_size, progress=True):
+    """Number of `samples` seeded samples per example that equal its target."""
+    torch.manual_seed(seed)
+    answers = generate_answers(model, examples, pad_id, end_id, batch_size, sampling, samples, progress)
+    return np.array([sum(matches_target(a, ex.target_ids) for a in answers[i]) for i, ex in enumerate(examples)])
+
+
+def crosscheck_greedy(model, examples, scores, pad_id, end_id, n_facts, seed, batch_size):
+    """Greedy-generate a seeded random sample of `n_facts` examples and compare with the teacher-forced
+    `correct` in `scores` (aligned with `examples`). Raises CrosscheckError naming every disagreement.
+    Returns the number of facts checked."""
+    rng = np.random.default_rng(seed)
+    chosen = sorted(rng.choice(len(examples), size=min(n_facts, len(examples)), replace=False).tolist())
+    if not chosen:
+        return 0
+    answers = generate_answers(model, [examples[i] for i in chosen], pad_id, end_id, batch_size, progress=False)
+    disagreements = [
+        f"{examples[i].fact_id} (teacher-forced correct={bool(scores['correct'].iloc[i])}, generated {answer[0]})"
+        for i, answer in zip(chosen, answers)
+        if matches_target(answer[0], examples[i].target_ids) != bool(scores["correct"].iloc[i])
+    ]
+    if disagreements:
+        raise CrosscheckError(
+            f"greedy generate disagrees with teacher-forced scoring on {len(disagreements)} of {len(chosen)} "
+            f"facts: {'; '.join(disagreements)}"
+        )
+    return len(chosen)
+
+
+def knowledge_classes(correct, p_sample, mc_hits, samples, rule, threshold):
+    """`known` if greedy-correct; else `latent` if sampling finds it (rule `monte_carlo`: any MC hit;
+    rule `exact`: 1-(1-p_sample)^samples > threshold, the chance that `samples` samples find it);
+    else `unknown`."""
+    correct, p_sample, mc_hits = map(np.asarray, (correct, p_sample, mc_hits))
+    if rule == "monte_carlo":
+        found = mc_hits > 0
+    else:
+        found = 1 - (1 - p_sample) ** samples > threshold
+    return pd.Series(np.where(correct, "known", np.where(found, "latent", "unknown")))
+

@@ -1,0 +1,23 @@
+"""Score every fact under the base model and sample it: results/baseline.parquet (known/latent/unknown)."""
+
+import pandas as pd
+import torch
+
+from latentfacts.evaluation import baseline_table, evaluation_examples
+from latentfacts.lm import load_model_for, load_tokenizer_for
+from latentfacts.rulelog import log_to
+
+
+def main(smk):
+    torch.set_num_threads(smk.threads)
+    pairs = pd.read_parquet(smk.input.pairs)
+    tokenizer = load_tokenizer_for(smk.params.model)
+    examples = evaluation_examples(tokenizer, pairs, smk.params.prompts)
+    model = load_model_for(smk.params.model)
+    table = baseline_table(model, tokenizer, examples, smk.params.baseline, smk.params.crosscheck_facts, smk.params.seed)
+    table.to_parquet(smk.output[0], index=False)
+
+
+if "snakemake" in globals():
+    with log_to(snakemake.log[0]):  # noqa: F821
+        main(snakemake)  # noqa: F821
