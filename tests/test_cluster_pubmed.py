@@ -1,13 +1,16 @@
 """PubMed Central counts against a real HTTP server on 127.0.0.1 that records every request."""
 
+import importlib.util
 import json
 import threading
 import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
+from conftest import ROOT
 
 from latentfacts.pubmed import PubMedError, pubmed_counts
 
@@ -150,3 +153,23 @@ def test_partial_cache_asks_only_for_the_rest_and_keeps_its_dates(tmp_path):
     assert '"HP:0001250"' not in asked and len(asked) == 5
     assert table.loc[0, "id_frequency"] == 5  # the cached count, not the server's
     assert table.loc[0, "taken"] == "2020-02-02"  # the row's oldest count
+
+
+def test_rule_script_uses_pubmed_with_the_key_from_the_environment(tmp_path, monkeypatch):
+    spec = importlib.util.spec_from_file_location("literature_frequency", ROOT / "workflow" / "scripts" / "literature_frequency.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    PAIRS.to_parquet(tmp_path / "pairs.parquet")
+    monkeypatch.setenv("NCBI_API_KEY", "FROM-ENV")
+    with EutilsServer() as server:
+        pubmed = {"base_url": server.base_url, "email": None, "tool": "latentfacts", "requests_per_second": None,
+                  "retries": 1, "cache": str(tmp_path / "cache.jsonl")}
+        script.main(SimpleNamespace(
+            input=SimpleNamespace(pairs=str(tmp_path / "pairs.parquet")),
+            params=SimpleNamespace(frequency={"source": "pubmed", "pubmed": pubmed}),
+            output=[str(tmp_path / "frequency.parquet")],
+        ))
+    assert {params["api_key"] for _, _, params in server.requests} == {"FROM-ENV"}
+    table = pd.read_parquet(tmp_path / "frequency.parquet")
+    assert table["id_frequency"].tolist() == [412, 37, 9051]
+    assert table["source"].str.startswith("pubmed:").all()

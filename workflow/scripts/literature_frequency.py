@@ -1,5 +1,7 @@
 """Count how often each pair's identifier and label occur (local corpus or PubMed Central)."""
 
+import os
+
 import pandas as pd
 
 from latentfacts.frequency import corpus_frequency
@@ -15,7 +17,7 @@ def main(smk):
         # --- pubmed backend: owned by the cluster helper (latentfacts/pubmed.py) ---
         from latentfacts.pubmed import pubmed_counts
 
-        table = pubmed_counts(pairs, **smk.params.frequency["pubmed"])
+        table = pubmed_counts(pairs, api_key=os.environ.get("NCBI_API_KEY"), **smk.params.frequency["pubmed"])
     print(table.describe().to_string())
     table.to_parquet(smk.output[0], index=False)
 
