@@ -98,4 +98,4 @@ def test_slurm_profile_runs_the_study_through_sbatch(tmp_path):
     local_tables, cluster_tables = tables(local), tables(cluster)
     assert local_tables.keys() == cluster_tables.keys() and local_tables
     for path, table in local_tables.items():
-        pd.testing.assert_frame_equal(cluster_tables[path], table, obj=str(path))
+        pd.testing.assert_frame_equal(cluster_tables[path], table, check_exact=True, obj=str(path))
