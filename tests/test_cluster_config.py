@@ -77,7 +77,11 @@ def dry_run_jobs(project, *args):
 
 def test_paper_dag_builds_offline_with_either_profile(project):
     paper = load("paper.yaml")
-    local = dry_run_jobs(project, "--profile", "profiles/local", "--configfile", "config/paper.yaml")
-    assert local == dry_run_jobs(project, "--profile", "profiles/slurm")
+    seeds, epochs = paper["finetune"]["replicates"], paper["finetune"]["epochs"]
+    evaluations = [f"results/runs/seed{s}/eval/epoch_{e:02d}.parquet" for s in seeds for e in range(epochs + 1)]
+    # Targets first: --configfile takes every argument after it.
+    local = dry_run_jobs(project, *evaluations, "--profile", "profiles/local", "--configfile", "config/paper.yaml")
+    assert local == dry_run_jobs(project, *evaluations, "--profile", "profiles/slurm")
     assert local["fetch"] == len(paper["sources"])
     assert "pretrain_base" not in local  # pretrain: null -> the named model is used as is
+    assert (local["finetune"], local["evaluate"]) == (20, 21)
