@@ -16,11 +16,10 @@ from latentfacts.forgetting import (
 
 
 def test_steps_since_exposure_counts_the_exposure_update():
-    seen = pd.DataFrame({"fact_id": ["a", "b", "a"], "step": [11, 15, 13]})
-    since = steps_since_exposure(seen, epoch_end_step=20).set_index("fact_id")["steps_since"]
-    assert since.to_dict() == {"a": 8, "b": 6}  # a: last seen at 13 -> updates 13..20
-    with pytest.raises(ValueError, match="1..12"):
-        steps_since_exposure(seen, epoch_end_step=12)
+    # the model layer's log: global 0-based steps; this epoch ran steps 10..20
+    seen = pd.DataFrame({"fact_id": ["a", "b", "a", "c"], "step": [11, 15, 13, 20]})
+    since = steps_since_exposure(seen).set_index("fact_id")["steps_since"]
+    assert since.to_dict() == {"a": 8, "b": 6, "c": 1}  # a: last seen at 13 -> updates 13..20
 
 
 def planted_exposure_run(slope, n_facts=300, epochs=4, steps_per_epoch=30, seed=0):
@@ -31,21 +30,23 @@ def planted_exposure_run(slope, n_facts=300, epochs=4, steps_per_epoch=30, seed=
     evals = [dict(seed=0, fact_id=f, epoch=0, logprob=logprob[f]) for f in facts]
     seen_orders = {}
     for epoch in range(1, epochs + 1):
-        steps = (epoch - 1) * steps_per_epoch + rng.integers(1, steps_per_epoch + 1, n_facts)
+        # 0-based global steps; every step of the epoch holds some fact, as in a real epoch
+        steps = (epoch - 1) * steps_per_epoch + np.arange(n_facts) % steps_per_epoch
+        rng.shuffle(steps)
         seen_orders[(0, epoch)] = pd.DataFrame({"fact_id": facts, "step": steps})
-        since = epoch * steps_per_epoch - steps + 1
+        since = epoch * steps_per_epoch - steps
         for f, s in zip(facts, since):
             # epoch-specific learning curve + the planted forgetting + noise
             logprob[f] += 3.0 / epoch + slope * np.log(s) + rng.normal(0, 0.2)
             evals.append(dict(seed=0, fact_id=f, epoch=epoch, logprob=logprob[f]))
-    return pd.DataFrame(evals), seen_orders, {0: steps_per_epoch}
+    return pd.DataFrame(evals), seen_orders
 
 
 def test_exposure_slope_recovers_a_planted_slope():
-    evals, seen_orders, steps_per_epoch = planted_exposure_run(slope=-0.5)
-    table = exposure_table(evals, seen_orders, steps_per_epoch)
+    evals, seen_orders = planted_exposure_run(slope=-0.5)
+    table = exposure_table(evals, seen_orders)
     assert len(table) == 300 * 4 and table["steps_since"].between(1, 30).all()
-    fit = fit_exposure_slope(table)
+    fit = fit_exposure_slope(table, alpha=0.01)
     assert fit["ci_low"] < -0.5 < fit["ci_high"]
     assert fit["ci_high"] - fit["ci_low"] < 0.1
     assert fit["r2_within"] > 0.8
@@ -57,10 +58,10 @@ def test_exposure_without_forgetting_has_a_slope_near_zero():
 
 
 def test_exposure_table_names_a_fact_without_evaluation():
-    evals, seen_orders, steps_per_epoch = planted_exposure_run(slope=-0.5, n_facts=5, epochs=2)
+    evals, seen_orders = planted_exposure_run(slope=-0.5, n_facts=5, epochs=2)
     evals = evals[~((evals.fact_id == "F3") & (evals.epoch == 2))]
     with pytest.raises(ValueError, match="F3"):
-        exposure_table(evals, seen_orders, steps_per_epoch)
+        exposure_table(evals, seen_orders)
 
 
 def planted_withdrawal(decay, intercept=1.0, n_facts=200, k=5, epochs=15, outliers=0.05, seed=0):

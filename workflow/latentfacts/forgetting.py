@@ -10,32 +10,32 @@ import numpy as np
 import pandas as pd
 
 
-def steps_since_exposure(seen_order, epoch_end_step):
-    """Per fact: optimizer steps from its last exposure to the checkpoint at global step `epoch_end_step`.
+def steps_since_exposure(seen_order):
+    """Per fact: optimizer steps from its last exposure in an epoch to that epoch's checkpoint.
 
-    `seen_order` has fact_id and `step` (global, 1-based optimizer step whose batch held the fact). The
-    count includes the exposure's own update, so a fact seen in the epoch's last step has 1, never 0.
+    `seen_order` is one epoch's log: fact_id and `step` (the optimizer step whose batch held the fact).
+    The checkpoint follows the epoch's last step, so the count is last_step - step + 1: it includes the
+    exposure's own update, and a fact in the last batch has 1, never 0.
     """
     last = seen_order.groupby("fact_id")["step"].max()
-    if (last > epoch_end_step).any() or (last < 1).any():
-        raise ValueError(f"seen_order: steps must lie in 1..{epoch_end_step}, got {last.min()}..{last.max()}")
-    return (epoch_end_step - last + 1).rename("steps_since").reset_index()
+    return (seen_order["step"].max() - last + 1).rename("steps_since").reset_index()
 
 
-def exposure_table(evals, seen_orders, steps_per_epoch):
+def exposure_table(evals, seen_orders):
     """Per seed x fact x epoch >= 1 (facts trained in that epoch): delta = logprob(e) - logprob(e-1) and
     the steps since the fact's last exposure in epoch e.
 
-    `evals`: seed, fact_id, epoch, logprob. `seen_orders`: {(seed, epoch): seen_order table};
-    `steps_per_epoch`: {seed: optimizer steps per epoch}.
+    `evals`: seed, fact_id, epoch, logprob. `seen_orders`: {(seed, epoch): seen_order table}.
     """
     table = evals.sort_values(["seed", "fact_id", "epoch"])
     table = table.assign(delta=table.groupby(["seed", "fact_id"])["logprob"].diff())
-    parts = []
-    for (seed, epoch), seen in sorted(seen_orders.items()):
-        since = steps_since_exposure(seen, epoch * steps_per_epoch[seed])
-        parts.append(since.assign(seed=seed, epoch=epoch))
-    exposures = pd.concat(parts, ignore_index=True)
+    exposures = pd.concat(
+        [
+            steps_since_exposure(seen).assign(seed=seed, epoch=epoch)
+            for (seed, epoch), seen in sorted(seen_orders.items())
+        ],
+        ignore_index=True,
+    )
     joined = exposures.merge(table[["seed", "fact_id", "epoch", "delta"]], on=["seed", "fact_id", "epoch"], how="left")
     missing = joined[joined["delta"].isna()]
     if len(missing):

@@ -21,18 +21,7 @@ def read_evals(paths):
 
 
 def read_seen_order(path):
-    """The order a fine-tuning epoch saw its facts: fact_id and the global optimizer `step` (1-based)."""
+    """The order a fine-tuning epoch saw its facts: fact_id and the optimizer `step` whose batch held it."""
     table = pd.read_parquet(path)
     require_columns(table, ["fact_id", "step"], path)
     return table
-
-
-def read_steps_per_epoch(path):
-    """Optimizer steps per epoch from a run's train_log.json."""
-    import json
-
-    with open(path) as stream:
-        log = json.load(stream)
-    if "steps_per_epoch" not in log:
-        raise InputError(f"{path}: no 'steps_per_epoch' entry")
-    return int(log["steps_per_epoch"])

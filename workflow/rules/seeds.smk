@@ -37,14 +37,13 @@ def checkpoint_path(arm, seed, epoch):
 
 
 def adapter_path(arm, seed, epoch):
-    """The PEFT adapter directory of an epoch; None for epoch 0 (the base model)."""
-    return None if epoch == 0 else f"{checkpoint_path(arm, seed, epoch)}/adapter"
+    """The PEFT adapter (the fine-tuning epoch's directory); None for epoch 0, the base model."""
+    return None if epoch == 0 else checkpoint_path(arm, seed, epoch)
 
 
 def model_inputs(arm, keys):
-    """Files a rule that loads the model at (seed, epoch) `keys` depends on."""
-    adapters = [adapter_path(arm, s, e) for s, e in keys if e > 0]
-    return [base_model_input(), *[f"{a}/adapter_config.json" for a in adapters]]
+    """What a rule that loads the model at each (seed, epoch) of `keys` depends on."""
+    return [*base_model_input(), *[adapter_path(arm, s, e) for s, e in keys if e > 0]]
 
 
 def all_epochs(seeds=None):
@@ -119,11 +118,6 @@ rule forgetting_exposure:
         evals=[eval_path("main", s, e) for s, e in all_epochs()],
         seen=[
             f"{checkpoint_path('main', s, e)}/seen_order.parquet"
-            for s, e in all_epochs()
-            if e > 0
-        ],
-        train_logs=[
-            f"{checkpoint_path('main', s, e)}/train_log.json"
             for s, e in all_epochs()
             if e > 0
         ],

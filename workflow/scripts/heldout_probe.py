@@ -2,27 +2,26 @@
 
 import pandas as pd
 
-from latentfacts.lm import load_model, load_tokenizer, resolve_device
+from latentfacts.evaluation import sampling_from_config
+from latentfacts.lm import load_model_for, load_tokenizer_for
 from latentfacts.prompts import encode_facts
 from latentfacts.rulelog import log_to
-from latentfacts.scoring import Sampling, score_examples
+from latentfacts.scoring import score_examples
 
 
 def main(smk):
     import torch
 
     torch.set_num_threads(smk.threads)
-    config, spec = smk.config, smk.config["model"]
+    config = smk.config
     facts = pd.read_parquet(smk.input.pairs).query("split == 'train'")
     templates = config["measurements"]["augmentation"]["heldout_templates"]
-    tokenizer = load_tokenizer(spec["name_or_path"], spec.get("chat_template"), spec["trust_remote_code"])
+    tokenizer = load_tokenizer_for(config["model"])
     examples = encode_facts(tokenizer, facts, config["prompts"]["system_message"], templates, range(len(templates)))
-    sampling = Sampling(config["baseline"]["temperature"], config["baseline"]["top_k"], config["baseline"]["top_p"])
+    sampling = sampling_from_config(config["baseline"])
     scores = []
     for (seed, epoch), adapter in zip(smk.params.keys, smk.params.adapters):
-        model = load_model(
-            spec["name_or_path"], spec["dtype"], resolve_device(spec["device"]), adapter, spec["trust_remote_code"]
-        )
+        model = load_model_for(config["model"], adapter)
         scored = score_examples(model, examples, tokenizer.pad_token_id, sampling, config["evaluate"]["batch_size"])
         scores.append(scored.assign(seed=seed, epoch=epoch, template=[ex.template for ex in examples]))
         print(f"epoch {epoch}: held-out recall {scored['correct'].mean():.3f}")

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 
 from latentfacts.figures import save
-from latentfacts.lm import load_model, load_tokenizer, resolve_device
+from latentfacts.lm import load_model_for, load_tokenizer_for
 from latentfacts.measurement_figures import linear_probe
 from latentfacts.probing import (
     half_split,
@@ -28,15 +28,12 @@ def main(smk):
     )  # fails before any model work
     train_mask = half_split(len(facts), config["seed"])
     template = config["prompts"]["templates"][config["prompts"]["evaluation_template"]]
-    spec = config["model"]
-    tokenizer = load_tokenizer(spec["name_or_path"], spec.get("chat_template"), spec["trust_remote_code"])
+    tokenizer = load_tokenizer_for(config["model"])
     texts, spans = probe_prompts(tokenizer, facts, config["prompts"]["system_message"], template)
     positions = term_end_positions(tokenizer, texts, spans)
     rows = []
     for (seed, epoch), adapter in zip(smk.params.keys, smk.params.adapters):
-        model = load_model(
-            spec["name_or_path"], spec["dtype"], resolve_device(spec["device"]), adapter, spec["trust_remote_code"]
-        )
+        model = load_model_for(config["model"], adapter)
         states = hidden_states_at(model, tokenizer, texts, positions, config["evaluate"]["batch_size"])
         for result in probe_layers(states, digits, train_mask, settings["C"], config["seed"]):
             rows.append({"seed": seed, "epoch": epoch, "digit_position": settings["digit_position"], **result})

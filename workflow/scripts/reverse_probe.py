@@ -2,13 +2,14 @@
 
 import pandas as pd
 
+from latentfacts.evaluation import sampling_from_config
 from latentfacts.figures import save
-from latentfacts.lm import load_model, load_tokenizer, resolve_device
+from latentfacts.lm import load_model_for, load_tokenizer_for
 from latentfacts.measurement_figures import reverse_probe
 from latentfacts.reverse_probe import recall_table, reverse_examples
 from latentfacts.rulelog import log_to
 from latentfacts.runs import read_evals
-from latentfacts.scoring import Sampling, score_examples
+from latentfacts.scoring import score_examples
 
 
 def main(smk):
@@ -18,17 +19,14 @@ def main(smk):
     config = smk.config
     pairs = pd.read_parquet(smk.input.pairs)
     forward = read_evals(dict(zip(smk.params.keys, smk.input.evals)))
-    sampling = Sampling(config["baseline"]["temperature"], config["baseline"]["top_k"], config["baseline"]["top_p"])
-    spec = config["model"]
-    tokenizer = load_tokenizer(spec["name_or_path"], spec.get("chat_template"), spec["trust_remote_code"])
+    sampling = sampling_from_config(config["baseline"])
+    tokenizer = load_tokenizer_for(config["model"])
     examples = reverse_examples(
         tokenizer, pairs, config["prompts"]["system_message"], config["measurements"]["reverse_probe"]["template"]
     )
     scores = []
     for (seed, epoch), adapter in zip(smk.params.keys, smk.params.adapters):
-        model = load_model(
-            spec["name_or_path"], spec["dtype"], resolve_device(spec["device"]), adapter, spec["trust_remote_code"]
-        )
+        model = load_model_for(config["model"], adapter)
         scored = score_examples(model, examples, tokenizer.pad_token_id, sampling, config["evaluate"]["batch_size"])
         scores.append(scored.assign(seed=seed, epoch=epoch))
     reverse = pd.concat(scores, ignore_index=True).merge(pairs[["fact_id", "ontology", "split"]], on="fact_id")
