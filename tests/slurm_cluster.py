@@ -43,7 +43,9 @@ def configure():
     """Run tools/slurm_ci.sh (install if missing, write the config); raise with its output on failure."""
     proc = subprocess.run(["bash", str(SETUP_SCRIPT)], capture_output=True, text=True)
     if proc.returncode != 0:
-        raise SlurmStartError(f"{SETUP_SCRIPT} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+        raise SlurmStartError(
+            f"{SETUP_SCRIPT} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+        )
 
 
 def _node_state():

@@ -21,7 +21,14 @@ PAIRS = pd.DataFrame(
     }
 )
 # What the fake E-utilities answer for each exact phrase.
-HITS = {'"HP:0001250"': 412, '"HP:0002069"': 37, '"GO:0005634"': 9051, '"Seizure"': 120000, '"Bilateral tonic-clonic seizure"': 880, '"nucleus"': 2500000}
+HITS = {
+    '"HP:0001250"': 412,
+    '"HP:0002069"': 37,
+    '"GO:0005634"': 9051,
+    '"Seizure"': 120000,
+    '"Bilateral tonic-clonic seizure"': 880,
+    '"nucleus"': 2500000,
+}
 
 
 class EutilsServer:
@@ -41,7 +48,9 @@ class EutilsServer:
                 if server.failures:
                     self.send_error(server.failures.pop(0))
                     return
-                payload = server.body or json.dumps({"header": {}, "esearchresult": {"count": str(HITS[params["term"]])}})
+                payload = server.body or json.dumps(
+                    {"header": {}, "esearchresult": {"count": str(HITS[params["term"]])}}
+                )
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()
@@ -80,7 +89,12 @@ def test_counts_rate_and_cache(tmp_path):
     _, path, params = first_run[0]
     assert path == "/entrez/eutils/esearch.fcgi"
     assert {k: params[k] for k in ("db", "rettype", "retmode", "tool", "email")} == {
-        "db": "pmc", "rettype": "count", "retmode": "json", "tool": "latentfacts", "email": "a@b.org"}
+        "db": "pmc",
+        "rettype": "count",
+        "retmode": "json",
+        "tool": "latentfacts",
+        "email": "a@b.org",
+    }
     assert "api_key" not in params
     # At most 3 requests per second without an API key.
     gaps = [later[0] - earlier[0] for earlier, later in zip(first_run, first_run[1:])]
@@ -111,7 +125,9 @@ def test_transient_server_errors_are_retried(tmp_path):
 def test_persistent_server_error_names_query_and_status(tmp_path):
     cache = tmp_path / "c.jsonl"
     with EutilsServer(failures=[500] * 10) as server:
-        with pytest.raises(PubMedError, match=r"query 'Bilateral tonic-clonic seizure' failed after 3 attempt\(s\): HTTP 500"):
+        with pytest.raises(
+            PubMedError, match=r"query 'Bilateral tonic-clonic seizure' failed after 3 attempt\(s\): HTTP 500"
+        ):
             pubmed_counts(PAIRS, cache, base_url=server.base_url, retries=2, backoff=0.01)
     assert len(server.requests) == 3
     assert not cache.exists()
@@ -126,7 +142,9 @@ def test_client_error_is_not_retried(tmp_path):
 
 def test_unexpected_answer_is_a_clear_error(tmp_path):
     with EutilsServer(body='{"esearchresult": {"ERROR": "Invalid db name"}}') as server:
-        with pytest.raises(PubMedError, match=r"query 'Bilateral tonic-clonic seizure': expected JSON with esearchresult.count"):
+        with pytest.raises(
+            PubMedError, match=r"query 'Bilateral tonic-clonic seizure': expected JSON with esearchresult.count"
+        ):
             pubmed_counts(PAIRS, tmp_path / "c.jsonl", base_url=server.base_url, backoff=0.01)
 
 
@@ -156,19 +174,29 @@ def test_partial_cache_asks_only_for_the_rest_and_keeps_its_dates(tmp_path):
 
 
 def test_rule_script_uses_pubmed_with_the_key_from_the_environment(tmp_path, monkeypatch):
-    spec = importlib.util.spec_from_file_location("literature_frequency", ROOT / "workflow" / "scripts" / "literature_frequency.py")
+    spec = importlib.util.spec_from_file_location(
+        "literature_frequency", ROOT / "workflow" / "scripts" / "literature_frequency.py"
+    )
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
     PAIRS.to_parquet(tmp_path / "pairs.parquet")
     monkeypatch.setenv("NCBI_API_KEY", "FROM-ENV")
     with EutilsServer() as server:
-        pubmed = {"base_url": server.base_url, "email": None, "tool": "latentfacts", "requests_per_second": None,
-                  "retries": 1, "cache": str(tmp_path / "cache.jsonl")}
-        script.main(SimpleNamespace(
-            input=SimpleNamespace(pairs=str(tmp_path / "pairs.parquet")),
-            params=SimpleNamespace(frequency={"source": "pubmed", "pubmed": pubmed}),
-            output=[str(tmp_path / "frequency.parquet")],
-        ))
+        pubmed = {
+            "base_url": server.base_url,
+            "email": None,
+            "tool": "latentfacts",
+            "requests_per_second": None,
+            "retries": 1,
+            "cache": str(tmp_path / "cache.jsonl"),
+        }
+        script.main(
+            SimpleNamespace(
+                input=SimpleNamespace(pairs=str(tmp_path / "pairs.parquet")),
+                params=SimpleNamespace(frequency={"source": "pubmed", "pubmed": pubmed}),
+                output=[str(tmp_path / "frequency.parquet")],
+            )
+        )
     assert {params["api_key"] for _, _, params in server.requests} == {"FROM-ENV"}
     table = pd.read_parquet(tmp_path / "frequency.parquet")
     assert table["id_frequency"].tolist() == [412, 37, 9051]

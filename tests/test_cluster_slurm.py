@@ -20,7 +20,6 @@ from slurm_cluster import CI_PARTITIONS, running_slurm
 
 # What the test builds; the whole embedded study once the model stage is in the DAG.
 TARGETS = os.environ.get("LATENTFACTS_SLURM_TARGETS", "results/data/pairs.parquet").split()
-GPU_RULES = {"pretrain_base", "baseline", "finetune", "evaluate"}
 # CI-only speed-ups: the first status check after 5 s (not 40 s), then every 2 s.
 CI_SETTINGS = {"slurm-init-seconds-before-status-checks": 5, "seconds-between-status-checks": 2}
 
@@ -36,7 +35,9 @@ def ci_profile(project):
     profile |= CI_SETTINGS
     path = project / "profiles" / "slurm-ci" / "config.yaml"
     path.parent.mkdir()
-    path.write_text("# Derived from profiles/slurm by tests/test_cluster_slurm.py\n" + yaml.safe_dump(profile, sort_keys=False))
+    path.write_text(
+        "# Derived from profiles/slurm by tests/test_cluster_slurm.py\n" + yaml.safe_dump(profile, sort_keys=False)
+    )
     return path.parent
 
 
@@ -53,7 +54,9 @@ def sbatch_calls(output):
 
 
 def tables(project):
-    return {path.relative_to(project): pd.read_parquet(path) for path in sorted((project / "results").rglob("*.parquet"))}
+    return {
+        path.relative_to(project): pd.read_parquet(path) for path in sorted((project / "results").rglob("*.parquet"))
+    }
 
 
 @pytest.mark.slurm
@@ -65,7 +68,10 @@ def test_slurm_profile_runs_the_study_through_sbatch(tmp_path):
     profile = ci_profile(cluster)
     dry_run = subprocess.run(
         [sys.executable, "-m", "snakemake", "--profile", str(profile), "--dry-run", *TARGETS],
-        cwd=cluster, capture_output=True, text=True, check=True,
+        cwd=cluster,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     planned_rules = set(re.findall(r"^rule (\w+):", dry_run.stdout + dry_run.stderr, flags=re.M)) - {"all"}
 
@@ -73,7 +79,10 @@ def test_slurm_profile_runs_the_study_through_sbatch(tmp_path):
         started = time.monotonic()
         run = subprocess.run(
             [sys.executable, "-m", "snakemake", "--profile", str(profile), "--verbose", *TARGETS],
-            cwd=cluster, capture_output=True, text=True, timeout=1500,
+            cwd=cluster,
+            capture_output=True,
+            text=True,
+            timeout=1500,
         )
         wall = time.monotonic() - started
         slurmctld_log = Path("/var/lib/latentfacts-slurm-ci/log/slurmctld.log").read_text()
@@ -84,9 +93,14 @@ def test_slurm_profile_runs_the_study_through_sbatch(tmp_path):
     # Every planned job went through sbatch, to the partition of its kind; GPU rules asked for a GPU.
     calls = sbatch_calls(output)
     assert set().union(*(rules for rules, _ in calls)) == planned_rules, (planned_rules, calls)
+    gpu_rules = {
+        rule
+        for rule, resources in yaml.safe_load(profile.joinpath("config.yaml").read_text())["set-resources"].items()
+        if resources.get("gpu")
+    }
     for rules, call in calls:
         print(f"{' '.join(sorted(rules))}: {call[:420]}")
-        if rules & GPU_RULES:
+        if rules & gpu_rules:
             assert f"-p {CI_PARTITIONS['gpu']}" in call and "--gpus=1 " in call and "--cpus-per-gpu=" in call, call
         else:
             assert f"-p {CI_PARTITIONS['cpu']}" in call and "--gpus" not in call and "--cpus-per-task=" in call, call

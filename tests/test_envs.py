@@ -14,7 +14,6 @@ from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[1]
 ENVS = sorted((ROOT / "envs").glob("*.yaml"))
-GPU_RULES = {"pretrain_base", "baseline", "finetune", "evaluate"}
 # Snakemake puts its own installation on a script's path; it is not an environment's business.
 PROVIDED = {"snakemake"}
 
@@ -35,7 +34,7 @@ def env_pins(path):
 
 
 def rules():
-    """{rule: (env file, script file or None)} from workflow/rules/*.smk."""
+    """{rule: (env file, script file or None, asks for a GPU)} from workflow/rules/*.smk."""
     found = {}
     for smk in (ROOT / "workflow" / "rules").glob("*.smk"):
         for block in re.split(r"^(?=rule \w+:)", smk.read_text(), flags=re.M)[1:]:
@@ -45,6 +44,7 @@ def rules():
             found[name] = (
                 (smk.parent / conda.group(1)).resolve() if conda else None,
                 (smk.parent / script.group(1)).resolve() if script else None,
+                re.search(r"^\s+gpu=", block, flags=re.M) is not None,
             )
     return found
 
@@ -68,7 +68,9 @@ def imported_modules(path, seen=None):
             top = name.split(".")[0]
             if top == "latentfacts":
                 module = ROOT / "workflow" / Path(*name.split("."))
-                modules |= imported_modules(module.with_suffix(".py"), seen) if module.with_suffix(".py").exists() else set()
+                modules |= (
+                    imported_modules(module.with_suffix(".py"), seen) if module.with_suffix(".py").exists() else set()
+                )
             elif top not in sys.stdlib_module_names and top not in PROVIDED:
                 modules.add(top)
     return modules
@@ -98,20 +100,22 @@ def test_env_pins_agree_with_lock(env):
     for requirement in env_pins(env):
         (specifier,) = requirement.specifier
         assert specifier.operator == "==", f"{env.name}: {requirement} is not pinned exactly"
-        assert pins.get(canonicalize_name(requirement.name)) == specifier.version, (
-            f"{env.name}: {requirement} but requirements.lock has {pins.get(canonicalize_name(requirement.name))}"
-        )
-    assert (env.parent / f"{env.stem}.post-deploy.sh").exists(), f"{env.name} has no post-deploy script installing latentfacts"
+        assert (
+            pins.get(canonicalize_name(requirement.name)) == specifier.version
+        ), f"{env.name}: {requirement} but requirements.lock has {pins.get(canonicalize_name(requirement.name))}"
+    assert (
+        env.parent / f"{env.stem}.post-deploy.sh"
+    ).exists(), f"{env.name} has no post-deploy script installing latentfacts"
 
 
 def test_every_rule_names_an_environment():
     found = rules()
     assert found, "no rules found in workflow/rules"
-    for name, (env, _) in found.items():
+    for name, (env, _, gpu) in found.items():
         if name == "all":
             continue
         assert env is not None and env.exists(), f"rule {name}: conda env {env} missing"
-        expected = "gpu.yaml" if name in GPU_RULES else "cpu.yaml"
+        expected = "gpu.yaml" if gpu else "cpu.yaml"
         assert env.name == expected, f"rule {name} uses {env.name}, expected {expected}"
 
 
@@ -119,7 +123,7 @@ def test_environments_provide_what_scripts_import():
     by_module = importlib.metadata.packages_distributions()
     closures = {env: installed_closure(env_pins(env)) for env in ENVS}
     missing = []
-    for name, (env, script) in sorted(rules().items()):
+    for name, (env, script, _) in sorted(rules().items()):
         if env is None or script is None:
             continue
         for module in sorted(imported_modules(script)):

@@ -96,17 +96,30 @@ def esearch_count(query, base_url, params, retries, backoff, timeout=30):
             problem = f"no response ({getattr(error, 'reason', error)})"
             retryable = True
         if not retryable or attempt == retries:
-            raise PubMedError(f"PubMed esearch for query {query!r} failed after {attempt + 1} attempt(s): {problem} ({base_url})")
+            raise PubMedError(
+                f"PubMed esearch for query {query!r} failed after {attempt + 1} attempt(s): {problem} ({base_url})"
+            )
         log.warning("esearch %r: %s; retry %d of %d", query, problem, attempt + 1, retries)
         time.sleep(backoff * 2**attempt)
     try:
         return int(json.loads(body)["esearchresult"]["count"])
     except (ValueError, KeyError, TypeError) as error:
-        raise PubMedError(f"PubMed esearch for query {query!r}: expected JSON with esearchresult.count, got {body[:300]!r}") from error
+        raise PubMedError(
+            f"PubMed esearch for query {query!r}: expected JSON with esearchresult.count, got {body[:300]!r}"
+        ) from error
 
 
-def pubmed_counts(pairs, cache, base_url=EUTILS, email=None, tool="latentfacts", api_key=None,
-                  requests_per_second=None, retries=4, backoff=1.0):
+def pubmed_counts(
+    pairs,
+    cache,
+    base_url=EUTILS,
+    email=None,
+    tool="latentfacts",
+    api_key=None,
+    requests_per_second=None,
+    retries=4,
+    backoff=1.0,
+):
     """The frequency table (id, label, id_frequency, label_frequency, source, taken) of `pairs`
     from PMC hit counts; `taken` is the date of the row's oldest count (counts may come from the
     cache `cache`, a JSON-lines path)."""
@@ -123,6 +136,10 @@ def pubmed_counts(pairs, cache, base_url=EUTILS, email=None, tool="latentfacts",
         limiter.wait()
         count = esearch_count(query, base_url, params, retries, backoff)
         counts.add(query, count, datetime.datetime.now(datetime.timezone.utc).date().isoformat())
-    table = frequency_table(pairs, {query: count for query, (count, _) in counts.entries.items()}, source=f"pubmed:{base_url}")
-    table["taken"] = [min(counts.entries[term][1], counts.entries[label][1]) for term, label in zip(pairs["id"], pairs["label"])]
+    table = frequency_table(
+        pairs, {query: count for query, (count, _) in counts.entries.items()}, source=f"pubmed:{base_url}"
+    )
+    table["taken"] = [
+        min(counts.entries[term][1], counts.entries[label][1]) for term, label in zip(pairs["id"], pairs["label"])
+    ]
     return table
