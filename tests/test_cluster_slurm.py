@@ -30,8 +30,11 @@ def ci_profile(project):
     profile = yaml.safe_load((project / "profiles" / "slurm" / "config.yaml").read_text())
     profile["configfile"] = "config/config.yaml"
     profile["default-resources"]["slurm_partition"] = CI_PARTITIONS[profile["default-resources"]["slurm_partition"]]
-    for resources in profile["set-resources"].values():
-        resources["slurm_partition"] = CI_PARTITIONS[resources["slurm_partition"]]
+    # New dicts: rules that share a YAML anchor share one dict after loading.
+    profile["set-resources"] = {
+        rule: resources | {"slurm_partition": CI_PARTITIONS[resources["slurm_partition"]]}
+        for rule, resources in profile["set-resources"].items()
+    }
     profile |= CI_SETTINGS
     path = project / "profiles" / "slurm-ci" / "config.yaml"
     path.parent.mkdir()
