@@ -7,11 +7,11 @@ import yaml
 
 from latentfacts.arms import (
     arm_of,
+    arm_prompts,
     check_measurements,
     extra_arms,
     run_dir,
     training_facts,
-    training_template_mode,
     withdrawn_facts,
 )
 from latentfacts.configcheck import ConfigError
@@ -47,9 +47,9 @@ def test_withdrawn_facts_are_absent_after_epoch_k_only():
 
 
 def test_single_template_arm_trains_on_template_zero():
-    assert training_template_mode("single_template", "all") == "first"
-    assert training_template_mode("main", "all") == "all"
-    assert training_template_mode("withdrawal", "all") == "all"
+    prompts = default_config()["prompts"]
+    assert arm_prompts("single_template", prompts) == {**prompts, "train_templates": "first"}
+    assert arm_prompts("main", prompts) is prompts and arm_prompts("withdrawal", prompts) is prompts
 
 
 def default_config():

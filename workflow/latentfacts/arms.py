@@ -66,9 +66,9 @@ def training_facts(train_ids, epoch, withdrawn=(), after_epoch=None):
     return [fact for fact in train_ids if fact not in gone]
 
 
-def training_template_mode(arm, configured):
-    """`prompts.train_templates` for an arm: the single-template arm always trains on template 0 only."""
-    return "first" if arm == "single_template" else configured
+def arm_prompts(arm, prompts):
+    """Config section `prompts` as an arm trains with it: the single-template arm on template 0 only."""
+    return {**prompts, "train_templates": "first"} if arm == "single_template" else prompts
 
 
 def check_measurements(config):

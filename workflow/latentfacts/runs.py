@@ -1,6 +1,8 @@
 """Read what fine-tuning runs leave on disk (per-epoch evaluation tables), checked against the data
 contract so a bad file is named before any measurement starts."""
 
+import os
+
 import pandas as pd
 
 from latentfacts.trajectories import EVAL_COLUMNS, InputError, require_columns
@@ -20,8 +22,10 @@ def read_evals(paths):
     return stacked
 
 
-def read_seen_order(path):
-    """The order a fine-tuning epoch saw its facts: fact_id and the optimizer `step` whose batch held it."""
+def read_seen_order(checkpoint):
+    """The order a fine-tuning epoch saw its facts (`seen_order.parquet` in the epoch's directory):
+    fact_id and the optimizer `step` whose batch held it."""
+    path = os.path.join(checkpoint, "seen_order.parquet")
     table = pd.read_parquet(path)
     require_columns(table, ["fact_id", "step"], path)
     return table

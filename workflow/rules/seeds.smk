@@ -108,7 +108,7 @@ rule logprob_dynamics:
         mem_mb=2000,
         runtime=10,
     params:
-        keys=all_epochs(),
+        seed_epochs=all_epochs(),
     script:
         "../scripts/logprob_dynamics.py"
 
@@ -116,11 +116,7 @@ rule logprob_dynamics:
 rule forgetting_exposure:
     input:
         evals=[eval_path("main", s, e) for s, e in all_epochs()],
-        seen=[
-            f"{checkpoint_path('main', s, e)}/seen_order.parquet"
-            for s, e in all_epochs()
-            if e > 0
-        ],
+        checkpoints=[checkpoint_path("main", s, e) for s, e in all_epochs() if e > 0],
     output:
         table=f"{ANALYSIS}/forgetting_exposure.parquet",
         fit=report(
@@ -142,8 +138,8 @@ rule forgetting_exposure:
         mem_mb=2000,
         runtime=10,
     params:
-        keys=[(s, e) for s, e in all_epochs() if e > 0],
-        eval_keys=all_epochs(),
+        seed_epochs=[(s, e) for s, e in all_epochs() if e > 0],
+        eval_seed_epochs=all_epochs(),
     script:
         "../scripts/forgetting_exposure.py"
 
@@ -181,7 +177,7 @@ rule reverse_probe:
         runtime=30,
         gpu=1,
     params:
-        keys=REVERSE_KEYS,
+        seed_epochs=REVERSE_KEYS,
         adapters=[adapter_path("main", s, e) for s, e in REVERSE_KEYS],
     script:
         "../scripts/reverse_probe.py"
@@ -222,7 +218,7 @@ rule linear_probe:
         runtime=30,
         gpu=1,
     params:
-        keys=PROBE_KEYS,
+        seed_epochs=PROBE_KEYS,
         adapters=[adapter_path("main", s, e) for s, e in PROBE_KEYS],
     script:
         "../scripts/linear_probe.py"
@@ -277,18 +273,18 @@ rule retainability:
         runtime=10,
     params:
         seeds=SEEDS,
-        keys=all_epochs(),
+        seed_epochs=all_epochs(),
     script:
         "../scripts/retainability.py"
 
 
-def heldout_probe_keys(wildcards):
+def heldout_seed_epochs(wildcards):
     return [(int(wildcards.seed), e) for e in range(EPOCHS + 1)]
 
 
 rule heldout_probe:
     input:
-        lambda w: model_inputs(arm_of(w.run), heldout_probe_keys(w)),
+        lambda w: model_inputs(arm_of(w.run), heldout_seed_epochs(w)),
         pairs="results/data/pairs.parquet",
     output:
         "results/{run}/seed{seed}/probes/heldout_templates.parquet",
@@ -307,9 +303,9 @@ rule heldout_probe:
         runtime=60,
         gpu=1,
     params:
-        keys=heldout_probe_keys,
+        seed_epochs=heldout_seed_epochs,
         adapters=lambda w: [
-            adapter_path(arm_of(w.run), s, e) for s, e in heldout_probe_keys(w)
+            adapter_path(arm_of(w.run), s, e) for s, e in heldout_seed_epochs(w)
         ],
     script:
         "../scripts/heldout_probe.py"
@@ -355,7 +351,7 @@ rule augmentation:
         mem_mb=2000,
         runtime=10,
     params:
-        probe_keys=[(a, s) for a in AUGMENTATION_ARMS for s in SEEDS],
-        eval_keys=[(a, s, e) for a in AUGMENTATION_ARMS for s, e in all_epochs()],
+        probe_arm_seeds=[(a, s) for a in AUGMENTATION_ARMS for s in SEEDS],
+        eval_arm_seed_epochs=[(a, s, e) for a in AUGMENTATION_ARMS for s, e in all_epochs()],
     script:
         "../scripts/augmentation.py"

@@ -18,7 +18,7 @@ def main(smk):
     baseline = pd.read_parquet(smk.input.baseline)
     trained = pairs.loc[pairs["split"] == "train", ["fact_id"]]
     evals, paths = {}, {"pairs": smk.input.pairs, "covariates": smk.input.covariates, "baseline": smk.input.baseline}
-    for (arm, seed, epoch), path in zip(smk.params.eval_keys, smk.input.evals):
+    for (arm, seed, epoch), path in zip(smk.params.eval_arm_seed_epochs, smk.input.evals):
         evals.setdefault(arm, {})[(seed, epoch)] = pd.read_parquet(path)
         paths[(arm, seed, epoch)] = path
     trajectories = {
@@ -27,7 +27,7 @@ def main(smk):
     }
     memorization = pd.concat([t.assign(arm=arm) for arm, t in trajectories.items()]).merge(trained, on="fact_id")
     semantic = pd.concat(
-        [pd.read_parquet(path).assign(arm=arm) for (arm, _), path in zip(smk.params.probe_keys, smk.input.probes)]
+        [pd.read_parquet(path).assign(arm=arm) for (arm, _), path in zip(smk.params.probe_arm_seeds, smk.input.probes)]
     ).merge(trained, on="fact_id")
     gaps = recall_gap(memorization, semantic)
     print(gaps[gaps["epoch"] == gaps["epoch"].max()].to_string(index=False))

@@ -10,8 +10,8 @@ from latentfacts.runs import read_evals, read_seen_order
 
 
 def main(smk):
-    evals = read_evals(dict(zip(smk.params.eval_keys, smk.input.evals)))
-    seen_orders = {key: read_seen_order(path) for key, path in zip(smk.params.keys, smk.input.seen)}
+    evals = read_evals(dict(zip(smk.params.eval_seed_epochs, smk.input.evals)))
+    seen_orders = {key: read_seen_order(path) for key, path in zip(smk.params.seed_epochs, smk.input.checkpoints)}
     table = exposure_table(evals, seen_orders)
     fit = fit_exposure_slope(table)
     print(json.dumps(fit, indent=2))

@@ -20,7 +20,7 @@ def main(smk):
     examples = encode_facts(tokenizer, facts, config["prompts"]["system_message"], templates, range(len(templates)))
     sampling = sampling_from_config(config["baseline"])
     scores = []
-    for (seed, epoch), adapter in zip(smk.params.keys, smk.params.adapters):
+    for (seed, epoch), adapter in zip(smk.params.seed_epochs, smk.params.adapters):
         model = load_model_for(config["model"], adapter)
         scored = score_examples(model, examples, tokenizer.pad_token_id, sampling, config["evaluate"]["batch_size"])
         scores.append(scored.assign(seed=seed, epoch=epoch, template=[ex.template for ex in examples]))

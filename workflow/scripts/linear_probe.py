@@ -32,7 +32,7 @@ def main(smk):
     texts, spans = probe_prompts(tokenizer, facts, config["prompts"]["system_message"], template)
     positions = term_end_positions(tokenizer, texts, spans)
     rows = []
-    for (seed, epoch), adapter in zip(smk.params.keys, smk.params.adapters):
+    for (seed, epoch), adapter in zip(smk.params.seed_epochs, smk.params.adapters):
         model = load_model_for(config["model"], adapter)
         states = hidden_states_at(model, tokenizer, texts, positions, config["evaluate"]["batch_size"])
         for result in probe_layers(states, digits, train_mask, settings["C"], config["seed"]):

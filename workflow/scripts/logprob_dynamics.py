@@ -13,7 +13,7 @@ from latentfacts.runs import read_evals
 
 def main(smk):
     pairs = pd.read_parquet(smk.input.pairs)[["fact_id", "ontology", "split"]]
-    evals = read_evals(dict(zip(smk.params.keys, smk.input.evals)))
+    evals = read_evals(dict(zip(smk.params.seed_epochs, smk.input.evals)))
     gains = logprob_gains(evals).merge(pairs, on="fact_id", validate="many_to_one")
     effect = effectivity(gains).merge(pairs, on="fact_id", validate="many_to_one")
     summary = threshold_summary(gains, effect)

@@ -16,7 +16,7 @@ def main(smk):
     withdrawn = pd.concat(
         [pd.read_parquet(path).assign(seed=seed) for seed, path in zip(smk.params.seeds, smk.input.withdrawn)]
     )
-    evals = read_evals(dict(zip(smk.params.keys, smk.input.evals)))
+    evals = read_evals(dict(zip(smk.params.seed_epochs, smk.input.evals)))
     table = retainability(evals, withdrawn, settings["after_epoch"], settings["min_gain"])
     table["outlier"] = iqr_outliers(table, factor=settings["iqr_factor"])
     kept = table[~table["outlier"]]

@@ -18,14 +18,14 @@ def main(smk):
     torch.set_num_threads(smk.threads)
     config = smk.config
     pairs = pd.read_parquet(smk.input.pairs)
-    forward = read_evals(dict(zip(smk.params.keys, smk.input.evals)))
+    forward = read_evals(dict(zip(smk.params.seed_epochs, smk.input.evals)))
     sampling = sampling_from_config(config["baseline"])
     tokenizer = load_tokenizer_for(config["model"])
     examples = reverse_examples(
         tokenizer, pairs, config["prompts"]["system_message"], config["measurements"]["reverse_probe"]["template"]
     )
     scores = []
-    for (seed, epoch), adapter in zip(smk.params.keys, smk.params.adapters):
+    for (seed, epoch), adapter in zip(smk.params.seed_epochs, smk.params.adapters):
         model = load_model_for(config["model"], adapter)
         scored = score_examples(model, examples, tokenizer.pad_token_id, sampling, config["evaluate"]["batch_size"])
         scores.append(scored.assign(seed=seed, epoch=epoch))
