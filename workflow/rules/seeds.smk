@@ -352,6 +352,8 @@ rule augmentation:
         runtime=10,
     params:
         probe_arm_seeds=[(a, s) for a in AUGMENTATION_ARMS for s in SEEDS],
-        eval_arm_seed_epochs=[(a, s, e) for a in AUGMENTATION_ARMS for s, e in all_epochs()],
+        eval_arm_seed_epochs=[
+            (a, s, e) for a in AUGMENTATION_ARMS for s, e in all_epochs()
+        ],
     script:
         "../scripts/augmentation.py"
