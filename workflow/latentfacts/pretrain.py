@@ -11,6 +11,7 @@ import torch
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from tqdm import tqdm
 from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+from transformers.utils.chat_template_utils import render_jinja_template
 
 BOS, EOS, PAD = "<|begin|>", "<|end|>", "<|pad|>"
 ROLE_TOKENS = ["<|system|>", "<|user|>", "<|assistant|>"]
@@ -25,6 +26,13 @@ CHAT_TEMPLATE = (
     "{%- endfor -%}"
     "{%- if add_generation_prompt -%}{{ '<|assistant|>' }}{%- endif -%}"
 )
+
+
+def render_chat(messages):
+    """`messages` as text in CHAT_TEMPLATE, exactly as the trained tokenizer's `apply_chat_template`
+    renders it; the corpus needs this before any tokenizer exists."""
+    rendered, _ = render_jinja_template([messages], chat_template=CHAT_TEMPLATE, bos_token=BOS)
+    return rendered[0]
 
 
 def train_tokenizer(lines, vocab_size):
@@ -106,6 +114,18 @@ def padded_batch(encoded, pad_id):
     return input_ids, attention_mask, labels
 
 
+def epoch_batches(lengths, batch_size, generator):
+    """One epoch of batches (lists of document indices): a seeded shuffle, sorted by length within
+    windows of 64 batches so that a batch needs little padding, the batches then in seeded order."""
+    order = torch.randperm(len(lengths), generator=generator).tolist()
+    window = 64 * batch_size
+    batches = []
+    for start in range(0, len(order), window):
+        chunk = sorted(order[start : start + window], key=lambda i: lengths[i])
+        batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
+    return [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
+
+
 def learning_rate_at(step, steps, warmup_steps, peak):
     """Linear warmup to `peak`, then cosine decay to a tenth of it at the last step."""
     if step < warmup_steps:
@@ -115,25 +135,27 @@ def learning_rate_at(step, steps, warmup_steps, peak):
 
 
 def pretrain(model, tokenizer, lines, steps, batch_size, learning_rate, warmup_steps, seed, max_seq_len):
-    """Train `model` in place on the documents `lines` (each one a sequence; batches are drawn
-    epoch by epoch from a seeded permutation). Returns statistics of the run."""
+    """Train `model` in place on the documents `lines`, each one padded sequence (so every document
+    starts at position 0, as a prompt does). Returns statistics of the run."""
+    if not lines:
+        raise ValueError("pretraining corpus has no documents (every planted count is zero?)")
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     encoded = encode_documents(tokenizer, lines, max_seq_len)
     optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate, betas=(0.9, 0.95), weight_decay=0.0)
     model.train()
-    order, cursor, losses, tokens_seen = [], 0, [], 0
+    lengths = [len(ids) for ids in encoded]
+    batches, losses, tokens_seen = [], [], 0
     started = time.perf_counter()
     for step in tqdm(range(steps), desc="pretrain", mininterval=5):
-        if cursor + batch_size > len(order):
-            order, cursor = torch.randperm(len(encoded), generator=generator).tolist(), 0
-        input_ids, attention_mask, labels = padded_batch(
-            [encoded[i] for i in order[cursor : cursor + batch_size]], tokenizer.pad_token_id
-        )
-        cursor += batch_size
+        if not batches:
+            batches = epoch_batches(lengths, batch_size, generator)
+        input_ids, attention_mask, labels = padded_batch([encoded[i] for i in batches.pop()], tokenizer.pad_token_id)
         for group in optimizer.param_groups:
             group["lr"] = learning_rate_at(step, steps, warmup_steps, learning_rate)
-        loss = model(input_ids=input_ids, attention_mask=attention_mask, labels=labels).loss
+        # Right padding under a causal mask: real tokens never see padding, so no attention mask is
+        # needed (and the unmasked causal path is faster); padding is kept out of the loss by labels.
+        loss = model(input_ids=input_ids, labels=labels).loss
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
