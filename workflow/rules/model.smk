@@ -1,5 +1,57 @@
 """model stage of the DAG (see DESIGN.md)."""
 
+# --- embedded base model ---
+# Only the embedded study pretrains its base model; otherwise name_or_path is a hub model.
+if config["model"]["pretrain"]:
+
+    rule synthetic_corpus:
+        """The synthetic literature: every fact planted a seeded number of times, in several phrasings."""
+        input:
+            pairs="results/data/pairs.parquet",
+            terms="results/data/terms.parquet",
+            annotations="results/data/annotations.parquet",
+        output:
+            corpus="results/corpus/corpus.txt",
+            counts="results/corpus/planted_counts.parquet",
+        log:
+            f"{LOGS}/synthetic_corpus.log",
+        conda:
+            # QA documents are rendered with the chat template (transformers)
+            "../../envs/gpu.yaml"
+        resources:
+            mem_mb=2000,
+            runtime=10,
+        params:
+            corpus=config["model"]["pretrain"]["corpus"],
+            prompts=config["prompts"],
+            seed=config["seed"],
+        script:
+            "../scripts/synthetic_corpus.py"
+
+    rule pretrain_base:
+        """Tokenizer and tiny Llama trained from scratch on the corpus, saved as a Hugging Face model."""
+        input:
+            corpus="results/corpus/corpus.txt",
+        output:
+            directory(config["model"]["name_or_path"]),
+        log:
+            f"{LOGS}/pretrain_base.log",
+        benchmark:
+            f"{BENCH}/pretrain_base.tsv"
+        conda:
+            "../../envs/gpu.yaml"
+        threads: 2
+        resources:
+            mem_mb=4000,
+            runtime=30,
+            gpu=1,
+        params:
+            pretrain=config["model"]["pretrain"],
+            seed=config["seed"],
+        script:
+            "../scripts/pretrain_base.py"
+
+
 # --- baseline, fine-tuning, evaluation ---
 
 
