@@ -11,6 +11,7 @@ from latentfacts.arms import (
     check_measurements,
     extra_arms,
     run_dir,
+    run_root,
     training_facts,
     withdrawn_facts,
 )
@@ -25,6 +26,14 @@ def test_run_dirs_round_trip_and_main_keeps_its_path():
         assert arm_of(run_dir(arm)) == arm
     with pytest.raises(ValueError, match="arms/bogus"):
         arm_of("arms/bogus")
+
+
+def test_arms_share_the_main_runs_epochs_they_equal():
+    assert run_root("main", 0, 7, after_epoch=3) == "results/runs/seed0"
+    assert run_root("withdrawal", 1, 3, after_epoch=3) == "results/runs/seed1"
+    assert run_root("withdrawal", 1, 4, after_epoch=3) == "results/arms/withdrawal/seed1"
+    assert run_root("single_template", 0, 0, after_epoch=3) == "results/runs/seed0"  # the base model
+    assert run_root("single_template", 0, 1, after_epoch=3) == "results/arms/single_template/seed0"
 
 
 def test_withdrawn_sample_is_seeded_and_order_free():

@@ -49,6 +49,12 @@ def shares_main_run(arm, epoch, after_epoch):
     return arm == "main" or epoch == 0 or (arm == "withdrawal" and epoch <= after_epoch)
 
 
+def run_root(arm, seed, epoch, after_epoch):
+    """results/<run dir>/seed{seed} of the run that holds `arm`'s state at `epoch`."""
+    owner = "main" if shares_main_run(arm, epoch, after_epoch) else arm
+    return f"results/{run_dir(owner)}/seed{seed}"
+
+
 def withdrawn_facts(train_ids, fraction, seed, replicate):
     """A seeded sample of round(fraction * n) trained facts, sorted; the same for a (seed, replicate)
     whatever order the ids come in."""

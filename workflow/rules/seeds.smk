@@ -10,7 +10,7 @@ from latentfacts.arms import (
     check_measurements,
     extra_arms,
     run_dir,
-    shares_main_run,
+    run_root,
 )
 from latentfacts.probing import probe_epochs
 
@@ -22,18 +22,14 @@ FIGURES = "results/figures"
 ANALYSIS = "results/analysis"
 
 
-def run_root(arm, seed, epoch):
-    """results/<run dir>/seed{seed} of the run that holds `arm`'s state at `epoch`."""
-    owner = "main" if shares_main_run(arm, epoch, WITHDRAW_AFTER) else arm
-    return f"results/{run_dir(owner)}/seed{seed}"
-
-
 def eval_path(arm, seed, epoch):
-    return f"{run_root(arm, seed, epoch)}/eval/epoch_{epoch:02d}.parquet"
+    return (
+        f"{run_root(arm, seed, epoch, WITHDRAW_AFTER)}/eval/epoch_{epoch:02d}.parquet"
+    )
 
 
 def checkpoint_path(arm, seed, epoch):
-    return f"{run_root(arm, seed, epoch)}/finetune/epoch_{epoch:02d}"
+    return f"{run_root(arm, seed, epoch, WITHDRAW_AFTER)}/finetune/epoch_{epoch:02d}"
 
 
 def adapter_path(arm, seed, epoch):
