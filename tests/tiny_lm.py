@@ -3,10 +3,17 @@ template and a 2-layer Llama, pretrained for a few seconds on planted facts (eac
 and answer appear a planted number of times, so some facts end up known, some latent, some unknown).
 
 `build_tiny_lm(directory)` saves it with save_pretrained, so tests load it through latentfacts.lm
-exactly as a rule loads any model.
+exactly as a rule loads any model; `tiny_lm_dir()` builds it once and caches it on disk (keyed by
+this file's and pretrain.py's content), so every test module and later test runs reuse it.
 """
 
+import functools
+import hashlib
+import os
 import random
+import shutil
+import tempfile
+from pathlib import Path
 
 import pandas as pd
 
@@ -20,7 +27,7 @@ TEMPLATES = [
 ]
 WORDS = "abnormal acute atrial bone cardiac cell cortex dense ductal early fibrous gland heart iris joint kidney lateral lung macula nerve optic renal spinal tissue".split()
 N_FACTS = 48
-PLANTED = [0, 1, 2, 4, 8, 12]  # exposures per fact in the pretraining corpus, cycled over facts
+PLANTED = [0, 1, 3, 6, 12, 24]  # exposures per fact in the pretraining corpus, cycled over facts
 
 
 def tiny_facts():
@@ -49,7 +56,7 @@ def corpus(facts, tokenizer_template):
     return docs
 
 
-def build_tiny_lm(directory, steps=300):
+def build_tiny_lm(directory, steps=500):
     """Train tokenizer and model, save both to `directory`; returns the facts table."""
     facts = tiny_facts()
     plain = [f"{r.label} {r.id} " + " ".join(t.format(ontology=r.ontology, label=r.label) for t in TEMPLATES) for r in facts.itertuples()]
@@ -68,3 +75,22 @@ def build_tiny_lm(directory, steps=300):
     model.save_pretrained(directory)
     tokenizer.save_pretrained(directory)
     return facts
+
+
+@functools.cache
+def tiny_lm_dir():
+    """Directory of the cached tiny model (built on first use; written to a temporary directory and
+    renamed, so concurrent test runs never see half a model)."""
+    import latentfacts.pretrain
+
+    sources = Path(__file__).read_bytes() + Path(latentfacts.pretrain.__file__).read_bytes()
+    key = hashlib.sha256(sources).hexdigest()[:12]
+    directory = Path(tempfile.gettempdir()) / f"latentfacts-tiny-lm-{key}"
+    if not (directory / "model.safetensors").exists():
+        building = Path(tempfile.mkdtemp(prefix="tiny-lm-build-"))
+        build_tiny_lm(building)
+        try:
+            os.rename(building, directory)
+        except OSError:  # another run finished first
+            shutil.rmtree(building)
+    return str(directory)

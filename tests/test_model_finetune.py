@@ -1,0 +1,118 @@
+"""LoRA fine-tuning epoch by epoch on the tiny model: it learns, greedy generation still agrees with
+teacher forcing after training, and a run resumed from disk equals an uninterrupted one bit for bit."""
+
+import json
+
+import pandas as pd
+import pytest
+import torch
+
+from latentfacts.finetune import TrainConfig, check_epoch, resume, save_epoch, train_epoch, training_examples
+from latentfacts.lm import load_model, load_tokenizer
+from latentfacts.prompts import encode_facts, end_of_turn_id
+from latentfacts.sampling import crosscheck_greedy
+from latentfacts.scoring import score_examples
+from tiny_lm import SYSTEM, TEMPLATES, tiny_facts, tiny_lm_dir
+
+PROMPTS = {"system_message": SYSTEM, "templates": TEMPLATES, "evaluation_template": 0, "train_templates": "all"}
+FINETUNE = {
+    "epochs": 10,
+    "batch_size": 8,
+    "learning_rate": 5e-3,
+    "weight_decay": 0.01,
+    "schedule": "linear",
+    "warmup_ratio": 0.1,
+    "lora": {"r": 16, "alpha": 32, "dropout": 0.1, "target_modules": "all-linear"},
+}
+CFG = TrainConfig.from_config(FINETUNE, PROMPTS, seed=3)
+
+
+@pytest.fixture(scope="module")
+def setting():
+    tokenizer = load_tokenizer(tiny_lm_dir())
+    facts = tiny_facts()
+    train = facts[facts["split"] == "train"]
+    return tokenizer, facts, train, training_examples(tokenizer, train, PROMPTS)
+
+
+def adapter_tensors(model):
+    return {name: tensor.detach().clone() for name, tensor in model.state_dict().items() if "lora_" in name}
+
+
+@pytest.fixture(scope="module")
+def trained(setting, tmp_path_factory):
+    """All epochs in one process; epoch 1's state also saved to disk. Returns recall/loss per epoch,
+    the final model, its adapter tensors and the epoch-1 directory."""
+    tokenizer, facts, train, examples = setting
+    evaluation = encode_facts(tokenizer, facts, SYSTEM, TEMPLATES, [0])
+    model, optimizer, scheduler = resume(load_model(tiny_lm_dir()), None, CFG, len(train))
+    is_train = (facts["split"] == "train").to_numpy()
+    history = [score_examples(model, evaluation, tokenizer.pad_token_id, progress=False)["correct"][is_train].mean()]
+    losses, epoch_one = [], tmp_path_factory.mktemp("run") / "epoch_01"
+    for epoch in range(1, CFG.epochs + 1):
+        seen, log = train_epoch(model, optimizer, scheduler, examples, CFG, epoch, tokenizer.pad_token_id, progress=False)
+        if epoch == 1:
+            save_epoch(epoch_one, model, optimizer, scheduler, seen, log)
+        losses.append(log["mean_loss"])
+        history.append(score_examples(model, evaluation, tokenizer.pad_token_id, progress=False)["correct"][is_train].mean())
+    return {"recall": history, "loss": losses, "model": model, "adapter": adapter_tensors(model), "epoch_one": epoch_one, "evaluation": evaluation}
+
+
+def test_training_loss_falls_and_train_recall_rises(trained):
+    assert trained["loss"][-1] < 0.5 * trained["loss"][0]
+    # the tiny model memorises random 7-digit identifiers slowly; the embedded study's model does better
+    assert trained["recall"][-1] >= trained["recall"][0] + 0.2
+
+
+def test_greedy_generate_agrees_with_teacher_forcing_after_training(setting, trained):
+    tokenizer = setting[0]
+    model, evaluation = trained["model"], trained["evaluation"]
+    scores = score_examples(model, evaluation, tokenizer.pad_token_id, progress=False)
+    checked = crosscheck_greedy(model, evaluation, scores, tokenizer.pad_token_id, end_of_turn_id(tokenizer), len(evaluation), 0, 16)
+    assert checked == len(evaluation)
+
+
+def test_resuming_from_disk_gives_bit_identical_adapter(setting, trained):
+    tokenizer, _, train, examples = setting
+    model, optimizer, scheduler = resume(load_model(tiny_lm_dir()), str(trained["epoch_one"]), CFG, len(train))
+    for epoch in range(2, CFG.epochs + 1):
+        train_epoch(model, optimizer, scheduler, examples, CFG, epoch, tokenizer.pad_token_id, progress=False)
+    resumed = adapter_tensors(model)
+    assert resumed.keys() == trained["adapter"].keys() and len(resumed) > 0
+    for name, tensor in resumed.items():
+        assert torch.equal(tensor, trained["adapter"][name]), name
+
+
+def test_epoch_directory_holds_adapter_state_order_and_log(setting, trained):
+    _, _, train, _ = setting
+    directory = trained["epoch_one"]
+    for name in ("adapter_model.safetensors", "adapter_config.json", "training_state.pt"):
+        assert (directory / name).is_file(), name
+    seen = pd.read_parquet(directory / "seen_order.parquet")
+    assert sorted(seen["fact_id"]) == sorted(train["fact_id"])
+    assert seen["position"].tolist() == list(range(len(train)))
+    assert seen["step"].max() == (len(train) - 1) // CFG.batch_size
+    log = json.loads((directory / "train_log.json").read_text())
+    assert len(log["loss"]) == len(log["lr"]) == seen["step"].nunique()
+    # warmup over all epochs' steps: still rising through epoch 1 when warmup_ratio covers more
+    assert log["lr"][0] < log["lr"][-1]
+
+
+def test_templates_rotate_so_every_fact_sees_each_template_equally():
+    from latentfacts.finetune import epoch_plan
+
+    fact_ids = [f"F{i}" for i in range(10)]
+    cfg = TrainConfig.from_config({**FINETUNE, "epochs": 6}, {**PROMPTS, "templates": TEMPLATES}, seed=0)
+    plans = pd.concat([epoch_plan(fact_ids, cfg, epoch, n_templates=3) for epoch in range(1, 7)])
+    counts = plans.groupby(["fact_id", "template"]).size()
+    assert (counts == 2).all() and len(counts) == 30
+    first = epoch_plan(fact_ids, cfg, 1, 3)
+    assert first.equals(epoch_plan(fact_ids, cfg, 1, 3))
+    assert first["fact_id"].tolist() != epoch_plan(fact_ids, cfg, 2, 3)["fact_id"].tolist()
+    fixed = TrainConfig.from_config(FINETUNE, {**PROMPTS, "train_templates": "first"}, seed=0)
+    assert set(epoch_plan(fact_ids, fixed, 4, 3)["template"]) == {0}
+
+
+def test_epoch_outside_the_configured_range_is_refused():
+    with pytest.raises(ValueError, match=r"epoch 11 is outside 1..finetune.epochs \(10\)"):
+        check_epoch(11, CFG)
