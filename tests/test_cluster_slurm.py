@@ -7,6 +7,7 @@ messages, where SLURM cannot start.
 
 import os
 import re
+import shlex
 import subprocess
 import sys
 import time
@@ -18,8 +19,10 @@ import yaml
 from conftest import copy_project, run_snakemake
 from slurm_cluster import CI_PARTITIONS, running_slurm
 
-# What the test builds; the whole embedded study once the model stage is in the DAG.
+# What the test builds (the whole embedded study once the model stage is in the DAG), and extra
+# Snakemake arguments for both runs, e.g. LATENTFACTS_SLURM_ARGS="--config 'finetune={epochs: 2}'".
 TARGETS = os.environ.get("LATENTFACTS_SLURM_TARGETS", "results/data/pairs.parquet").split()
+EXTRA_ARGS = shlex.split(os.environ.get("LATENTFACTS_SLURM_ARGS", ""))
 # CI-only speed-ups: the first status check after 5 s (not 40 s), then every 2 s.
 CI_SETTINGS = {"slurm-init-seconds-before-status-checks": 5, "seconds-between-status-checks": 2}
 
@@ -65,12 +68,12 @@ def tables(project):
 @pytest.mark.slurm
 def test_slurm_profile_runs_the_study_through_sbatch(tmp_path):
     local = copy_project(tmp_path / "local")
-    run_snakemake(local, *TARGETS)
+    run_snakemake(local, *TARGETS, *EXTRA_ARGS)
 
     cluster = copy_project(tmp_path / "cluster")
     profile = ci_profile(cluster)
     dry_run = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--profile", str(profile), "--dry-run", *TARGETS],
+        [sys.executable, "-m", "snakemake", "--profile", str(profile), "--dry-run", *TARGETS, *EXTRA_ARGS],
         cwd=cluster,
         capture_output=True,
         text=True,
@@ -81,7 +84,7 @@ def test_slurm_profile_runs_the_study_through_sbatch(tmp_path):
     with running_slurm():
         started = time.monotonic()
         run = subprocess.run(
-            [sys.executable, "-m", "snakemake", "--profile", str(profile), "--verbose", *TARGETS],
+            [sys.executable, "-m", "snakemake", "--profile", str(profile), "--verbose", *TARGETS, *EXTRA_ARGS],
             cwd=cluster,
             capture_output=True,
             text=True,
