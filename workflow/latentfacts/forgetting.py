@@ -115,7 +115,8 @@ def fit_power_law(table, alpha=0.05):
     """R = intercept - decay * log t on the rows given (outliers already removed), SEs clustered by fact.
 
     The x-intercept exp(intercept / decay) is the number of epochs after which the gain is gone
-    (Chang's learnability threshold); it is only defined for a positive decay.
+    (Chang's learnability threshold); None when the decay is not positive (or the threshold beyond any
+    representable horizon), so the fit stays valid JSON.
     """
     import statsmodels.formula.api as smf
 
@@ -131,7 +132,7 @@ def fit_power_law(table, alpha=0.05):
         "decay_ci_high": -float(slope_low),
         "intercept": intercept,
         "r2": float(fit.rsquared),
-        "x_intercept": float(np.exp(intercept / decay)) if decay > 0 else float("inf"),
+        "x_intercept": float(np.exp(intercept / decay)) if decay > 0 and intercept / decay < 700 else None,
         "n": int(fit.nobs),
         "n_facts": int(data[["seed", "fact_id"]].drop_duplicates().shape[0]),
         "ci_level": 1 - alpha,
