@@ -111,4 +111,10 @@ def test_no_decay_gives_no_finite_threshold():
     evals, withdrawn, k = planted_withdrawal(decay=0.0, outliers=0.0, seed=3)
     fit = fit_power_law(retainability(evals, withdrawn, after_epoch=k, min_gain=0.5))
     assert fit["decay_ci_low"] < 0 < fit["decay_ci_high"]
-    assert fit["x_intercept"] is None or fit["x_intercept"] > 1e3  # never within any horizon
+    assert fit["x_intercept"] > 1e3  # far beyond any horizon
+
+
+def test_growth_after_withdrawal_has_no_threshold():
+    evals, withdrawn, k = planted_withdrawal(decay=-0.1, outliers=0.0, seed=4)
+    fit = fit_power_law(retainability(evals, withdrawn, after_epoch=k, min_gain=0.5))
+    assert fit["decay_ci_high"] < 0 and fit["x_intercept"] is None
