@@ -23,5 +23,35 @@ def ontology_sources(kind):
     return {name: downloaded(spec[kind]) for name, spec in config["ontologies"].items()}
 
 
+# --- model stage: baseline, finetune, evaluate ---
+
+
+def base_model_input():
+    """The base model directory as an input when it is a file: made by `pretrain_base` or local.
+    A hub name is no input (it is fetched by the loader)."""
+    path = config["model"]["name_or_path"]
+    return [path] if config["model"].get("pretrain") or os.path.exists(path) else []
+
+
+def previous_epoch(wildcards):
+    """Epoch e's fine-tuning starts from epoch e-1's saved state; epoch 1 from the base model."""
+    epoch = int(wildcards.epoch)
+    return (
+        f"results/runs/seed{wildcards.seed}/finetune/epoch_{epoch - 1:02d}"
+        if epoch > 1
+        else []
+    )
+
+
+def evaluated_adapter(wildcards):
+    """Epoch 0 evaluates the base model itself; epoch e >= 1 the adapter of fine-tuning epoch e."""
+    epoch = int(wildcards.epoch)
+    return (
+        f"results/runs/seed{wildcards.seed}/finetune/epoch_{epoch:02d}"
+        if epoch > 0
+        else []
+    )
+
+
 def all_targets():
     return ["results/data/covariates.parquet"]
