@@ -53,7 +53,9 @@ def random_llama_8b(device):
 
     config = LlamaConfig(
         vocab_size=128256, hidden_size=4096, intermediate_size=14336, num_hidden_layers=32,
-        num_attention_heads=32, num_key_value_heads=8, max_position_embeddings=131072, rope_theta=500000.0,
+        num_attention_heads=32, num_key_value_heads=8, max_position_embeddings=131072,
+        rope_parameters={"rope_type": "llama3", "rope_theta": 500000.0, "factor": 8.0, "low_freq_factor": 1.0,
+                         "high_freq_factor": 4.0, "original_max_position_embeddings": 8192},
         rms_norm_eps=1e-5, tie_word_embeddings=False, bos_token_id=128000, eos_token_id=LLAMA_EOT, pad_token_id=LLAMA_PAD,
     )
     with torch.device("meta"):
@@ -67,7 +69,7 @@ def random_llama_8b(device):
             else:
                 param.normal_(0.0, 0.02, generator=generator)
     # non-persistent buffers (rotary frequencies) are empty after to_empty: rebuild them on the device
-    model.model.rotary_emb = LlamaRotaryEmbedding(config, device=device)
+    model.model.rotary_emb = LlamaRotaryEmbedding(config).to(device)
     model.eval()
     return model
 
@@ -89,7 +91,7 @@ def synthetic_examples(n_facts, prompt_lengths, target_length, vocab, seed):
     ]
 
 
-def llama_prompt_lengths():
+def llama_prompt_lengths(results_dir):
     """Token counts of our prompts under Llama-3.1's chat format, estimated from the configured templates
     (about 4 characters per token for English text) plus the header block."""
     import pandas as pd
@@ -98,7 +100,7 @@ def llama_prompt_lengths():
     config = yaml.safe_load((ROOT / "config" / "paper.yaml").read_text())
     prompts = config["prompts"]
     labels = ["Seizure", "Abnormality of the cardiovascular system", "mitochondrial inner membrane", "Global developmental delay"]
-    pairs = ROOT / "results" / "data" / "pairs.parquet"
+    pairs = results_dir / "data" / "pairs.parquet"
     if pairs.exists():
         labels = pd.read_parquet(pairs)["label"].tolist()
     template = prompts["templates"][prompts["evaluation_template"]]
@@ -108,13 +110,13 @@ def llama_prompt_lengths():
     ]
 
 
-def tiny_or_embedded():
+def tiny_or_embedded(results_dir):
     """(model directory, facts, system message, template, label): the embedded study's base model,
     pairs and evaluation prompt, else the tests' tiny model with its own."""
     import pandas as pd
     import yaml
 
-    base, pairs = ROOT / "results" / "model" / "base", ROOT / "results" / "data" / "pairs.parquet"
+    base, pairs = results_dir / "model" / "base", results_dir / "data" / "pairs.parquet"
     if (base / "config.json").exists() and pairs.exists():
         prompts = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["prompts"]
         template = prompts["templates"][prompts["evaluation_template"]]
@@ -155,12 +157,12 @@ def run(args):
     if args.model == "llama-3.1-8b-random":
         model = random_llama_8b(device)
         results["model"] = "Llama-3.1-8B architecture, random bf16 weights"
-        prompt_lengths = llama_prompt_lengths()
+        prompt_lengths = llama_prompt_lengths(args.results)
         examples = synthetic_examples(args.facts, prompt_lengths, 8, 128256, seed=0)
         train = synthetic_examples(args.train_facts, prompt_lengths, 8, 128256, seed=1)
         pad_id, end_id = LLAMA_PAD, LLAMA_EOT
     else:
-        directory, facts, system_message, template, label = tiny_or_embedded()
+        directory, facts, system_message, template, label = tiny_or_embedded(args.results)
         if args.model:  # another local model, asked the embedded (or tiny) facts
             directory, label = args.model, args.model
         model, tokenizer = load_model(directory, device=device), load_tokenizer(directory)
@@ -268,6 +270,7 @@ def main():
     parser.add_argument("--train-facts", type=int, default=None, help="facts in the fine-tuning epoch (default 1200 on cuda, 400 on cpu)")
     parser.add_argument("--mc-facts", type=int, default=None, help="facts sampled K=10 and K=100 times (default 200 on cuda, 48 on cpu)")
     parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--results", type=Path, default=ROOT / "results", help="the workflow's results/ (embedded base model and pairs)")
     parser.add_argument("--out", type=Path, default=None, help="write the results as JSON here")
     args = parser.parse_args()
     gpu = args.device == "cuda"
