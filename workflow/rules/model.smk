@@ -100,7 +100,9 @@ rule finetune:
         f"{BENCH}/finetune/seed{{seed}}_epoch_{{epoch}}.tsv"
     conda:
         "../../envs/gpu.yaml"
-    threads: 2
+    # one thread: a per-epoch job is mostly imports and model load, so on a small machine evaluate e
+    # and finetune e+1 side by side beat two threads each
+    threads: 1
     resources:
         mem_mb=4000,
         runtime=30,
@@ -126,7 +128,7 @@ rule evaluate:
         f"{BENCH}/evaluate/seed{{seed}}_epoch_{{epoch}}.tsv"
     conda:
         "../../envs/gpu.yaml"
-    threads: 2
+    threads: 1
     resources:
         mem_mb=4000,
         runtime=15,
