@@ -109,7 +109,7 @@ def score_examples(model, examples, pad_id, sampling=Sampling(), batch_size=64, 
     `sampling` produces exactly the target tokens. first_token_rank: 1 + number of tokens with a
     strictly higher logit than the first target token (1 = greedy choice)."""
     warpers = sampling_warpers(sampling)
-    columns = {name: np.zeros(len(examples)) for name in ("logprob", "log_p_sample")}
+    logprob, log_p_sample = np.zeros(len(examples)), np.zeros(len(examples))
     correct = np.zeros(len(examples), dtype=bool)
     rank = np.zeros(len(examples), dtype=np.int64)
     batches = length_batches(examples, batch_size)
@@ -122,8 +122,8 @@ def score_examples(model, examples, pad_id, sampling=Sampling(), batch_size=64, 
         start = 0
         for i in batch:
             span = slice(start, start + len(examples[i].target_ids))
-            columns["logprob"][i] = token_logprob[span].sum().item()
-            columns["log_p_sample"][i] = token_sampled[span].sum().item()
+            logprob[i] = token_logprob[span].sum().item()
+            log_p_sample[i] = token_sampled[span].sum().item()
             correct[i] = bool(token_hit[span].all())
             rank[i] = int(token_rank[start])
             start = span.stop
@@ -131,8 +131,8 @@ def score_examples(model, examples, pad_id, sampling=Sampling(), batch_size=64, 
         {
             "fact_id": [ex.fact_id for ex in examples],
             "correct": correct,
-            "logprob": columns["logprob"],
-            "p_sample": np.exp(columns["log_p_sample"]),
+            "logprob": logprob,
+            "p_sample": np.exp(log_p_sample),
             "first_token_rank": rank,
         }
     )
