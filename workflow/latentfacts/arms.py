@@ -55,6 +55,16 @@ def run_root(arm, seed, epoch, after_epoch):
     return f"results/{run_dir(owner)}/seed{seed}"
 
 
+def eval_path(arm, seed, epoch, after_epoch):
+    """The evaluation table of `arm` at `epoch` (the main run's where the arm shares it)."""
+    return f"{run_root(arm, seed, epoch, after_epoch)}/eval/epoch_{epoch:02d}.parquet"
+
+
+def checkpoint_path(arm, seed, epoch, after_epoch):
+    """The fine-tuning epoch's directory, which holds its PEFT adapter; None for epoch 0 (the base model)."""
+    return None if epoch == 0 else f"{run_root(arm, seed, epoch, after_epoch)}/finetune/epoch_{epoch:02d}"
+
+
 def withdrawn_facts(train_ids, fraction, seed, replicate):
     """A seeded sample of round(fraction * n) trained facts, sorted; the same for a (seed, replicate)
     whatever order the ids come in."""

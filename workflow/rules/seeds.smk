@@ -8,9 +8,10 @@ the main run (results/runs/seed{s}/); epochs an arm shares with the main run are
 from latentfacts.arms import (
     arm_of,
     check_measurements,
+    checkpoint_path,
+    eval_path,
     extra_arms,
     run_dir,
-    run_root,
 )
 from latentfacts.probing import probe_epochs
 
@@ -18,65 +19,61 @@ check_measurements(config)
 
 MEASUREMENTS = config["measurements"]
 WITHDRAW_AFTER = MEASUREMENTS["withdrawal"]["after_epoch"]
+ARMS = extra_arms(MEASUREMENTS)
 FIGURES = "results/figures"
 ANALYSIS = "results/analysis"
+ALL_EPOCHS = [(s, e) for s in SEEDS for e in range(EPOCHS + 1)]
+TRAINED_EPOCHS = [(s, e) for s, e in ALL_EPOCHS if e > 0]
+REVERSE_EPOCHS = [(s, e) for s in SEEDS for e in (0, EPOCHS)]
+PROBE_EPOCHS = [
+    (s, e)
+    for s in SEEDS
+    for e in probe_epochs(MEASUREMENTS["linear_probe"]["every"], EPOCHS)
+]
+AUGMENTATION_ARMS = ["main", "single_template"]
 
-
-def eval_path(arm, seed, epoch):
-    return (
-        f"{run_root(arm, seed, epoch, WITHDRAW_AFTER)}/eval/epoch_{epoch:02d}.parquet"
-    )
-
-
-def checkpoint_path(arm, seed, epoch):
-    return f"{run_root(arm, seed, epoch, WITHDRAW_AFTER)}/finetune/epoch_{epoch:02d}"
-
-
-def adapter_path(arm, seed, epoch):
-    """The PEFT adapter (the fine-tuning epoch's directory); None for epoch 0, the base model."""
-    return None if epoch == 0 else checkpoint_path(arm, seed, epoch)
-
-
-def model_inputs(arm, keys):
-    """What a rule that loads the model at each (seed, epoch) of `keys` depends on."""
-    return [*base_model_input(), *[adapter_path(arm, s, e) for s, e in keys if e > 0]]
-
-
-def all_epochs(seeds=None):
-    return [(s, e) for s in seeds or SEEDS for e in range(EPOCHS + 1)]
-
-
-def measurement_targets():
-    """The final files of every switched-on measurement (for rule all)."""
-    targets = []
-    if MEASUREMENTS["logprob_dynamics"]["enabled"]:
-        targets += [
-            f"{ANALYSIS}/effectivity.parquet",
-            f"{FIGURES}/logprob_dynamics.png",
-        ]
-    if MEASUREMENTS["forgetting"]["enabled"]:
-        targets += [
+# What rule all asks of this stage: each switched-on measurement's table and figure.
+MEASUREMENT_TARGETS = [
+    *(
+        [f"{ANALYSIS}/effectivity.parquet", f"{FIGURES}/logprob_dynamics.png"]
+        if MEASUREMENTS["logprob_dynamics"]["enabled"]
+        else []
+    ),
+    *(
+        [
             f"{ANALYSIS}/forgetting_exposure_fit.json",
             f"{FIGURES}/forgetting_exposure.png",
         ]
-    if MEASUREMENTS["reverse_probe"]["enabled"]:
-        targets += [f"{ANALYSIS}/reverse_probe.parquet", f"{FIGURES}/reverse_probe.png"]
-    if MEASUREMENTS["linear_probe"]["enabled"]:
-        targets += [f"{ANALYSIS}/linear_probe.parquet", f"{FIGURES}/linear_probe.png"]
-    if "withdrawal" in extra_arms(MEASUREMENTS):
-        targets += [
-            f"{ANALYSIS}/retainability_fit.json",
-            f"{FIGURES}/retainability.png",
-        ]
-    if "single_template" in extra_arms(MEASUREMENTS):
-        targets += [f"{ANALYSIS}/augmentation_gap.csv", f"{FIGURES}/augmentation.png"]
-    return targets
+        if MEASUREMENTS["forgetting"]["enabled"]
+        else []
+    ),
+    *(
+        [f"{ANALYSIS}/reverse_probe.parquet", f"{FIGURES}/reverse_probe.png"]
+        if MEASUREMENTS["reverse_probe"]["enabled"]
+        else []
+    ),
+    *(
+        [f"{ANALYSIS}/linear_probe.parquet", f"{FIGURES}/linear_probe.png"]
+        if MEASUREMENTS["linear_probe"]["enabled"]
+        else []
+    ),
+    *(
+        [f"{ANALYSIS}/retainability_fit.json", f"{FIGURES}/retainability.png"]
+        if "withdrawal" in ARMS
+        else []
+    ),
+    *(
+        [f"{ANALYSIS}/augmentation_gap.csv", f"{FIGURES}/augmentation.png"]
+        if "single_template" in ARMS
+        else []
+    ),
+]
 
 
 rule logprob_dynamics:
     input:
         pairs="results/data/pairs.parquet",
-        evals=[eval_path("main", s, e) for s, e in all_epochs()],
+        evals=[eval_path("main", s, e, WITHDRAW_AFTER) for s, e in ALL_EPOCHS],
     output:
         gains=f"{ANALYSIS}/logprob_gains.parquet",
         effectivity=f"{ANALYSIS}/effectivity.parquet",
@@ -104,15 +101,17 @@ rule logprob_dynamics:
         mem_mb=2000,
         runtime=10,
     params:
-        seed_epochs=all_epochs(),
+        seed_epochs=ALL_EPOCHS,
     script:
         "../scripts/logprob_dynamics.py"
 
 
 rule forgetting_exposure:
     input:
-        evals=[eval_path("main", s, e) for s, e in all_epochs()],
-        checkpoints=[checkpoint_path("main", s, e) for s, e in all_epochs() if e > 0],
+        evals=[eval_path("main", s, e, WITHDRAW_AFTER) for s, e in ALL_EPOCHS],
+        checkpoints=[
+            checkpoint_path("main", s, e, WITHDRAW_AFTER) for s, e in TRAINED_EPOCHS
+        ],
     output:
         table=f"{ANALYSIS}/forgetting_exposure.parquet",
         fit=report(
@@ -134,20 +133,22 @@ rule forgetting_exposure:
         mem_mb=2000,
         runtime=10,
     params:
-        seed_epochs=[(s, e) for s, e in all_epochs() if e > 0],
-        eval_seed_epochs=all_epochs(),
+        seed_epochs=TRAINED_EPOCHS,
+        eval_seed_epochs=ALL_EPOCHS,
     script:
         "../scripts/forgetting_exposure.py"
 
 
-REVERSE_KEYS = [(s, e) for s in SEEDS for e in (0, EPOCHS)]
-
-
 rule reverse_probe:
     input:
-        model_inputs("main", REVERSE_KEYS),
+        base_model_input(),
+        [
+            checkpoint_path("main", s, e, WITHDRAW_AFTER)
+            for s, e in REVERSE_EPOCHS
+            if e > 0
+        ],
         pairs="results/data/pairs.parquet",
-        evals=[eval_path("main", s, e) for s, e in REVERSE_KEYS],
+        evals=[eval_path("main", s, e, WITHDRAW_AFTER) for s, e in REVERSE_EPOCHS],
     output:
         scores=f"{ANALYSIS}/reverse_probe.parquet",
         recall=report(
@@ -173,22 +174,22 @@ rule reverse_probe:
         runtime=30,
         gpu=1,
     params:
-        seed_epochs=REVERSE_KEYS,
-        adapters=[adapter_path("main", s, e) for s, e in REVERSE_KEYS],
+        seed_epochs=REVERSE_EPOCHS,
+        adapters=[
+            checkpoint_path("main", s, e, WITHDRAW_AFTER) for s, e in REVERSE_EPOCHS
+        ],
     script:
         "../scripts/reverse_probe.py"
 
 
-PROBE_KEYS = [
-    (s, e)
-    for s in SEEDS
-    for e in probe_epochs(MEASUREMENTS["linear_probe"]["every"], EPOCHS)
-]
-
-
 rule linear_probe:
     input:
-        model_inputs("main", PROBE_KEYS),
+        base_model_input(),
+        [
+            checkpoint_path("main", s, e, WITHDRAW_AFTER)
+            for s, e in PROBE_EPOCHS
+            if e > 0
+        ],
         pairs="results/data/pairs.parquet",
     output:
         table=report(
@@ -214,8 +215,10 @@ rule linear_probe:
         runtime=30,
         gpu=1,
     params:
-        seed_epochs=PROBE_KEYS,
-        adapters=[adapter_path("main", s, e) for s, e in PROBE_KEYS],
+        seed_epochs=PROBE_EPOCHS,
+        adapters=[
+            checkpoint_path("main", s, e, WITHDRAW_AFTER) for s, e in PROBE_EPOCHS
+        ],
     script:
         "../scripts/linear_probe.py"
 
@@ -241,7 +244,7 @@ rule retainability:
         withdrawn=expand(
             "results/arms/withdrawal/seed{seed}/withdrawn.parquet", seed=SEEDS
         ),
-        evals=[eval_path("withdrawal", s, e) for s, e in all_epochs()],
+        evals=[eval_path("withdrawal", s, e, WITHDRAW_AFTER) for s, e in ALL_EPOCHS],
     output:
         table=f"{ANALYSIS}/retainability.parquet",
         curve=report(
@@ -269,18 +272,18 @@ rule retainability:
         runtime=10,
     params:
         seeds=SEEDS,
-        seed_epochs=all_epochs(),
+        seed_epochs=ALL_EPOCHS,
     script:
         "../scripts/retainability.py"
 
 
-def heldout_seed_epochs(wildcards):
-    return [(int(wildcards.seed), e) for e in range(EPOCHS + 1)]
-
-
 rule heldout_probe:
     input:
-        lambda w: model_inputs(arm_of(w.run), heldout_seed_epochs(w)),
+        base_model_input(),
+        lambda w: [
+            checkpoint_path(arm_of(w.run), int(w.seed), e, WITHDRAW_AFTER)
+            for e in range(1, EPOCHS + 1)
+        ],
         pairs="results/data/pairs.parquet",
     output:
         "results/{run}/seed{seed}/probes/heldout_templates.parquet",
@@ -299,15 +302,13 @@ rule heldout_probe:
         runtime=60,
         gpu=1,
     params:
-        seed_epochs=heldout_seed_epochs,
+        seed_epochs=lambda w: [(int(w.seed), e) for e in range(EPOCHS + 1)],
         adapters=lambda w: [
-            adapter_path(arm_of(w.run), s, e) for s, e in heldout_seed_epochs(w)
+            checkpoint_path(arm_of(w.run), int(w.seed), e, WITHDRAW_AFTER)
+            for e in range(EPOCHS + 1)
         ],
     script:
         "../scripts/heldout_probe.py"
-
-
-AUGMENTATION_ARMS = ["main", "single_template"]
 
 
 rule augmentation:
@@ -320,7 +321,11 @@ rule augmentation:
             for a in AUGMENTATION_ARMS
             for s in SEEDS
         ],
-        evals=[eval_path(a, s, e) for a in AUGMENTATION_ARMS for s, e in all_epochs()],
+        evals=[
+            eval_path(a, s, e, WITHDRAW_AFTER)
+            for a in AUGMENTATION_ARMS
+            for s, e in ALL_EPOCHS
+        ],
     output:
         gap=report(
             f"{ANALYSIS}/augmentation_gap.csv",
@@ -349,7 +354,7 @@ rule augmentation:
     params:
         probe_arm_seeds=[(a, s) for a in AUGMENTATION_ARMS for s in SEEDS],
         eval_arm_seed_epochs=[
-            (a, s, e) for a in AUGMENTATION_ARMS for s, e in all_epochs()
+            (a, s, e) for a in AUGMENTATION_ARMS for s, e in ALL_EPOCHS
         ],
     script:
         "../scripts/augmentation.py"
