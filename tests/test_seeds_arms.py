@@ -9,6 +9,8 @@ from latentfacts.arms import (
     arm_of,
     arm_prompts,
     check_measurements,
+    checkpoint_path,
+    eval_path,
     extra_arms,
     run_dir,
     run_root,
@@ -34,6 +36,16 @@ def test_arms_share_the_main_runs_epochs_they_equal():
     assert run_root("withdrawal", 1, 4, after_epoch=3) == "results/arms/withdrawal/seed1"
     assert run_root("single_template", 0, 0, after_epoch=3) == "results/runs/seed0"  # the base model
     assert run_root("single_template", 0, 1, after_epoch=3) == "results/arms/single_template/seed0"
+
+
+def test_paths_of_an_arms_epochs():
+    assert eval_path("withdrawal", 0, 3, after_epoch=3) == "results/runs/seed0/eval/epoch_03.parquet"
+    assert eval_path("withdrawal", 0, 4, after_epoch=3) == "results/arms/withdrawal/seed0/eval/epoch_04.parquet"
+    assert checkpoint_path("single_template", 2, 0, after_epoch=3) is None
+    assert (
+        checkpoint_path("single_template", 2, 1, after_epoch=3)
+        == "results/arms/single_template/seed2/finetune/epoch_01"
+    )
 
 
 def test_withdrawn_sample_is_seeded_and_order_free():
