@@ -19,10 +19,13 @@ import yaml
 from conftest import copy_project, run_snakemake
 from slurm_cluster import CI_PARTITIONS, running_slurm
 
-# What the test builds (the whole embedded study once the model stage is in the DAG), and extra
-# Snakemake arguments for both runs, e.g. LATENTFACTS_SLURM_ARGS="--config 'finetune={epochs: 2}'".
+# What the test builds, and extra Snakemake arguments for both runs. Through the model stage:
+# LATENTFACTS_SLURM_TARGETS="results/runs/seed0/eval/epoch_00.parquet ... epoch_02.parquet" (~7 min
+# on SLURM on 2 busy cores, with CI_STUDY below).
 TARGETS = os.environ.get("LATENTFACTS_SLURM_TARGETS", "results/data/pairs.parquet").split()
 EXTRA_ARGS = shlex.split(os.environ.get("LATENTFACTS_SLURM_ARGS", ""))
+# The embedded study made smaller for the test (both runs use it): a short pretraining, two epochs.
+CI_STUDY = {"model": {"pretrain": {"steps": 60}}, "finetune": {"epochs": 2}, "analysis": {"stable_k": 2}}
 # CI-only speed-ups: the first status check after 5 s (not 40 s), then every 2 s.
 CI_SETTINGS = {"slurm-init-seconds-before-status-checks": 5, "seconds-between-status-checks": 2}
 
@@ -67,13 +70,16 @@ def tables(project):
 
 @pytest.mark.slurm
 def test_slurm_profile_runs_the_study_through_sbatch(tmp_path):
-    local = copy_project(tmp_path / "local")
-    run_snakemake(local, *TARGETS, *EXTRA_ARGS)
+    local, cluster = copy_project(tmp_path / "local"), copy_project(tmp_path / "cluster")
+    for project in (local, cluster):
+        (project / "config" / "ci.yaml").write_text(yaml.safe_dump(CI_STUDY))
+    # Targets first: --configfile takes every argument after it.
+    args = [*TARGETS, *EXTRA_ARGS, "--configfile", "config/config.yaml", "config/ci.yaml"]
+    run_snakemake(local, *args)
 
-    cluster = copy_project(tmp_path / "cluster")
     profile = ci_profile(cluster)
     dry_run = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--profile", str(profile), "--dry-run", *TARGETS, *EXTRA_ARGS],
+        [sys.executable, "-m", "snakemake", "--profile", str(profile), "--dry-run", *args],
         cwd=cluster,
         capture_output=True,
         text=True,
@@ -84,7 +90,7 @@ def test_slurm_profile_runs_the_study_through_sbatch(tmp_path):
     with running_slurm():
         started = time.monotonic()
         run = subprocess.run(
-            [sys.executable, "-m", "snakemake", "--profile", str(profile), "--verbose", *TARGETS, *EXTRA_ARGS],
+            [sys.executable, "-m", "snakemake", "--profile", str(profile), "--verbose", *args],
             cwd=cluster,
             capture_output=True,
             text=True,
