@@ -13,7 +13,8 @@ log = logging.getLogger(__name__)
 
 
 def sampling_from_config(baseline):
-    """The sampling settings of config section `baseline` (also used for every epoch's p_sample)."""
+    """The sampling settings (temperature, top_k, top_p) of config section `baseline`, also used for
+    every epoch's p_sample."""
     return Sampling(temperature=baseline["temperature"], top_k=baseline["top_k"], top_p=baseline["top_p"])
 
 

@@ -136,7 +136,8 @@ rule evaluate:
     params:
         model=config["model"],
         prompts=config["prompts"],
-        baseline=config["baseline"],
+        # only the sampling settings: a change of baseline.samples must not redo every epoch
+        sampling={k: config["baseline"][k] for k in ("temperature", "top_k", "top_p")},
         batch_size=config["evaluate"]["batch_size"],
         crosscheck_facts=config["evaluate"]["crosscheck_facts"],
         seed=config["seed"],

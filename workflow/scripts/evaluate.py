@@ -16,7 +16,7 @@ def main(smk):
     examples = evaluation_examples(tokenizer, pairs, smk.params.prompts)
     model = load_model_for(smk.params.model, adapter=smk.input.adapter or None)
     scores = score_and_crosscheck(
-        model, tokenizer, examples, sampling_from_config(smk.params.baseline),
+        model, tokenizer, examples, sampling_from_config(smk.params.sampling),
         smk.params.batch_size, smk.params.crosscheck_facts, [smk.params.seed, epoch],
     )
     scores.insert(1, "epoch", epoch)
