@@ -67,3 +67,22 @@ def test_threshold_summary_counts_only_facts_acquired_in_training():
     assert summary["best_threshold_accuracy"] == 1.0
     table = gain_by_epoch(gains)
     assert table[table.epoch == 2]["mean_gain"].item() == pytest.approx((3.0 + 0.1 + 1.0) / 3)
+
+
+def test_read_evals_names_a_bad_file(tmp_path):
+    from latentfacts.runs import read_evals, read_seen_order
+    from latentfacts.trajectories import InputError
+
+    good = trajectories().query("epoch == 0").drop(columns="seed").assign(p_sample=0.1, first_token_rank=1)
+    good.to_parquet(tmp_path / "epoch_00.parquet")
+    good.assign(epoch=5).to_parquet(tmp_path / "epoch_01.parquet")
+    good.drop(columns="logprob").to_parquet(tmp_path / "epoch_02.parquet")
+    stacked = read_evals({(0, 0): tmp_path / "epoch_00.parquet"})
+    assert len(stacked) == 3 and (stacked["seed"] == 0).all()
+    with pytest.raises(InputError, match="epoch_01.parquet: epoch column must be 1"):
+        read_evals({(0, 1): tmp_path / "epoch_01.parquet"})
+    with pytest.raises(InputError, match=r"epoch_02.parquet: missing column\(s\) \['logprob'\]"):
+        read_evals({(0, 2): tmp_path / "epoch_02.parquet"})
+    good.to_parquet(tmp_path / "seen_order.parquet")  # a table without the `step` column
+    with pytest.raises(InputError, match="seen_order.parquet: missing column"):
+        read_seen_order(tmp_path)
