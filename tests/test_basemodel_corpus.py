@@ -28,6 +28,7 @@ SETTINGS = {
     "count_slope": 1.0,
     "count_dispersion": 0.8,
     "phrasings": ["label_id", "stanza", "question_answer"],
+    "phrasing_weights": [1, 1, 2],
 }
 WORDS = "abnormal small large cardiac renal ocular nuclear membrane cell complex lobe seizure".split()
 
@@ -95,6 +96,13 @@ def test_planted_counts_grow_with_annotation_count(frames):
     assert rho > 0.2 and p < 0.01
 
 
+def test_phrasing_weights_share_out_the_planted_counts(frames):
+    pairs, terms, annotations = frames
+    _, table = synthetic_corpus(pairs, terms, annotations, {**SETTINGS, "phrasing_weights": [1, 0, 3]}, SYSTEM, seed=0)
+    assert table["count_stanza"].sum() == 0
+    assert 2 < table["count_question_answer"].sum() / table["count_label_id"].sum() < 4.5
+
+
 def test_corpus_is_deterministic_for_a_seed(frames):
     pairs, terms, annotations = frames
     first = synthetic_corpus(pairs, terms, annotations, SETTINGS, SYSTEM, seed=7)
@@ -125,6 +133,8 @@ def test_setting_and_input_errors_name_the_key_or_file(frames):
     pairs, terms, annotations = frames
     with pytest.raises(CorpusError, match="min_count"):
         check_settings({**SETTINGS, "min_count": 5, "max_count": 2}, [])
+    with pytest.raises(CorpusError, match="phrasing_weights: 2 weights for 3 phrasings"):
+        check_settings({**SETTINGS, "phrasing_weights": [1, 2]}, [])
     with pytest.raises(CorpusError, match="prompts.templates"):
         check_settings(SETTINGS, ["What is it?", CORPUS_QUESTIONS[0]])
     with pytest.raises(CorpusError, match=r"results/data/pairs.parquet: missing column\(s\) split"):

@@ -16,10 +16,16 @@ from latentfacts.pretrain import render_chat
 PHRASINGS = ("label_id", "stanza", "question_answer")
 
 # Question wordings of the corpus's QA documents. They must differ from the evaluation templates
-# (config prompts.templates), so evaluation asks about a fact in words the model never saw.
+# (config prompts.templates), so evaluation asks about a fact in words the model never saw. Several
+# wordings, not one or two, make the answer depend on the label rather than on the wording, so a
+# fact learned from the corpus can be extracted under an unseen question (Allen-Zhu & Li).
 CORPUS_QUESTIONS = (
     "Which {ontology} identifier belongs to {label}?",
     "{label}: give its {ontology} ID.",
+    "In {ontology}, what is the accession of {label}?",
+    "Look up {label} in {ontology} and state its code.",
+    "Name the {ontology} code of the term {label}.",
+    "{ontology} accession for {label}?",
 )
 
 PAIRS_COLUMNS = ["fact_id", "ontology", "id", "label", "split"]
@@ -42,6 +48,11 @@ def require_columns(frame, columns, source):
 
 def check_settings(corpus_settings, templates):
     """Settings errors that the config schema cannot express, raised before any work."""
+    if len(corpus_settings["phrasing_weights"]) != len(corpus_settings["phrasings"]):
+        raise CorpusError(
+            f"config key model.pretrain.corpus.phrasing_weights: {len(corpus_settings['phrasing_weights'])} weights for "
+            f"{len(corpus_settings['phrasings'])} phrasings; give one weight per entry of corpus.phrasings"
+        )
     if corpus_settings["min_count"] > corpus_settings["max_count"]:
         raise CorpusError(
             f"config keys model.pretrain.corpus.min_count ({corpus_settings['min_count']}) and max_count "
@@ -81,11 +92,12 @@ def planted_counts(n_annotations, intercept, slope, dispersion, min_count, max_c
     return np.clip(draws, min_count, max_count)
 
 
-def split_by_phrasing(counts, phrasings, seed):
-    """Each fact's count shared among the phrasings uniformly at random: a (facts x phrasings) array."""
+def split_by_phrasing(counts, weights, seed):
+    """Each fact's count shared at random among the phrasings, in proportion to `weights` (one per
+    phrasing): a (facts x phrasings) array."""
     rng = np.random.default_rng([seed, 3])
-    shares = np.full(len(phrasings), 1 / len(phrasings))
-    return np.stack([rng.multinomial(n, shares) for n in counts]) if len(counts) else np.zeros((0, len(phrasings)), int)
+    shares = np.asarray(weights, dtype=float) / sum(weights)
+    return np.stack([rng.multinomial(n, shares) for n in counts]) if len(counts) else np.zeros((0, len(weights)), int)
 
 
 def render(phrasing, fact, question, system_message):
@@ -136,7 +148,8 @@ def synthetic_corpus(pairs, terms, annotations, settings, system_message, seed):
         settings["max_count"],
         seed,
     )
-    per_phrasing = split_by_phrasing(counts, phrasings, seed)
+    check_settings(settings, [])
+    per_phrasing = split_by_phrasing(counts, settings["phrasing_weights"], seed)
     documents = build_corpus(facts, per_phrasing, phrasings, system_message, seed)
     table = facts[["fact_id", "ontology", "label", "n_annotations"]].assign(planted_count=counts, is_study_fact=facts["is_study_fact"])
     for column, phrasing in enumerate(phrasings):
