@@ -86,7 +86,7 @@ def test_default_config_has_no_extra_arms_and_passes_checks():
 def test_bad_measurement_configs_name_the_key():
     config = default_config()
     late = copy.deepcopy(config)
-    late["measurements"]["withdrawal"].update(enabled=True, after_epoch=config["finetune"]["epochs"])
+    late["measurements"]["withdrawal"].update(enabled=True, after_epoch=config["finetune"]["epochs"] - 1)
     with pytest.raises(ConfigError, match="measurements.withdrawal.after_epoch"):
         check_measurements(late)
     trained = copy.deepcopy(config)

@@ -92,10 +92,10 @@ def check_measurements(config):
     measurements = config["measurements"]
     epochs = config["finetune"]["epochs"]
     withdrawal = measurements["withdrawal"]
-    if withdrawal["enabled"] and not 1 <= withdrawal["after_epoch"] < epochs:
+    if withdrawal["enabled"] and not 1 <= withdrawal["after_epoch"] <= epochs - 2:
         raise ConfigError(
             f"config key measurements.withdrawal.after_epoch: {withdrawal['after_epoch']} must lie in "
-            f"1..{epochs - 1} (finetune.epochs is {epochs}) so that some epochs follow the withdrawal"
+            f"1..{epochs - 2} (finetune.epochs is {epochs}): the power-law fit needs two epochs after the withdrawal"
         )
     if "{label}" in measurements["reverse_probe"]["template"]:
         raise ConfigError(
