@@ -1,5 +1,6 @@
 """Identifier / label counts in a corpus, and the covariates table."""
 
+import hashlib
 import pandas as pd
 import pytest
 
@@ -31,7 +32,10 @@ def test_corpus_frequency_table(tmp_path):
     table = corpus_frequency(pairs, corpus)
     assert table[["id", "id_frequency", "label_frequency"]].values.tolist() == [["HP:0001250", 2, 3], ["HP:0000957", 1, 1]]
     assert list(table.columns) == ["id", "label", "id_frequency", "label_frequency", "source", "taken"]
-    assert table["source"].iloc[0] == f"corpus:{corpus}"
+    digest = hashlib.sha256(CORPUS.encode("utf-8")).hexdigest()
+    assert table["source"].iloc[0] == f"corpus:{corpus} sha256:{digest}"
+    assert table["taken"].isna().all()  # a corpus count has no date: reruns give the same table
+    assert table.equals(corpus_frequency(pairs, corpus))
 
 
 @pytest.mark.parametrize(("identifier", "zeros"), [("HP:0001250", 3), ("GO:0005634", 3), ("HP:0100543", 1), ("GO:1990904", 0)])

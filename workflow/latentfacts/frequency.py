@@ -8,7 +8,7 @@ One pass over the corpus tokens; phrases are indexed by first token and length, 
 corpus token costs a dict lookup plus one set lookup per phrase length starting with it.
 """
 
-import datetime
+import hashlib
 import re
 from collections import Counter, defaultdict
 
@@ -41,15 +41,20 @@ def count_phrases(text, phrases):
 
 
 def corpus_frequency(pairs, corpus_path):
-    """id_frequency and label_frequency of every pair in the text file `corpus_path`."""
+    """id_frequency and label_frequency of every pair in the text file `corpus_path`.
+
+    A corpus count has no date (`taken` is empty): the file's sha256 in `source` identifies what
+    was counted, so the table is the same on every run."""
     with open_text(corpus_path) as stream:
         text = stream.read()
     counts = count_phrases(text, set(pairs["id"]) | set(pairs["label"]))
-    return frequency_table(pairs, counts, source=f"corpus:{corpus_path}")
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return frequency_table(pairs, counts, source=f"corpus:{corpus_path} sha256:{digest}", taken=None)
 
 
-def frequency_table(pairs, counts, source):
-    """The frequency.parquet table from {query string: count} (ids and labels), any backend."""
+def frequency_table(pairs, counts, source, taken):
+    """The frequency.parquet table from {query string: count} (ids and labels), any backend;
+    `taken` is the date the counts were taken (None where that has no meaning)."""
     return pd.DataFrame(
         {
             "id": pairs["id"].to_numpy(),
@@ -57,6 +62,6 @@ def frequency_table(pairs, counts, source):
             "id_frequency": [counts[term] for term in pairs["id"]],
             "label_frequency": [counts[label] for label in pairs["label"]],
             "source": source,
-            "taken": datetime.datetime.now(datetime.timezone.utc).date().isoformat(),
+            "taken": pd.array(taken if isinstance(taken, list) else [taken] * len(pairs), dtype="string"),
         }
     ).astype({"id_frequency": "int64", "label_frequency": "int64"})

@@ -136,10 +136,7 @@ def pubmed_counts(
         limiter.wait()
         count = esearch_count(query, base_url, params, retries, backoff)
         counts.add(query, count, datetime.datetime.now(datetime.timezone.utc).date().isoformat())
-    table = frequency_table(
-        pairs, {query: count for query, (count, _) in counts.entries.items()}, source=f"pubmed:{base_url}"
+    taken = [min(counts.entries[term][1], counts.entries[label][1]) for term, label in zip(pairs["id"], pairs["label"])]
+    return frequency_table(
+        pairs, {query: count for query, (count, _) in counts.entries.items()}, source=f"pubmed:{base_url}", taken=taken
     )
-    table["taken"] = [
-        min(counts.entries[term][1], counts.entries[label][1]) for term, label in zip(pairs["id"], pairs["label"])
-    ]
-    return table
