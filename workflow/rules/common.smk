@@ -2,6 +2,7 @@
 
 import os
 
+from latentfacts.arms import arm_of, run_root
 from latentfacts.configcheck import check_config
 
 check_config(config)
@@ -11,6 +12,7 @@ BENCH = "results/benchmarks"
 ONTOLOGIES = list(config["ontologies"])
 SEEDS = config["finetune"]["replicates"]
 EPOCHS = config["finetune"]["epochs"]
+WITHDRAW_AFTER = config["measurements"]["withdrawal"]["after_epoch"]
 
 
 def downloaded(source):
@@ -34,24 +36,32 @@ def base_model_input():
 
 
 def previous_epoch(wildcards):
-    """Epoch e's fine-tuning starts from epoch e-1's saved state; epoch 1 from the base model."""
+    """Epoch e's fine-tuning starts from epoch e-1's saved state; epoch 1 from the base model. A run is
+    `runs` (the main run) or `arms/{arm}`; an arm's epochs that equal the main run's are the main run's."""
     epoch = int(wildcards.epoch)
-    return (
-        f"results/runs/seed{wildcards.seed}/finetune/epoch_{epoch - 1:02d}"
-        if epoch > 1
-        else []
-    )
+    if epoch == 1:
+        return []
+    root = run_root(arm_of(wildcards.run), wildcards.seed, epoch - 1, WITHDRAW_AFTER)
+    return f"{root}/finetune/epoch_{epoch - 1:02d}"
+
+
+def withdrawn_list(wildcards):
+    """The facts the withdrawal arm stops training after its epoch k; no input for other runs."""
+    if arm_of(wildcards.run) != "withdrawal":
+        return []
+    return f"results/arms/withdrawal/seed{wildcards.seed}/withdrawn.parquet"
 
 
 def evaluated_adapter(wildcards):
     """Epoch 0 evaluates the base model itself; epoch e >= 1 the adapter of fine-tuning epoch e."""
     epoch = int(wildcards.epoch)
     return (
-        f"results/runs/seed{wildcards.seed}/finetune/epoch_{epoch:02d}"
+        f"results/{wildcards.run}/seed{wildcards.seed}/finetune/epoch_{epoch:02d}"
         if epoch > 0
         else []
     )
 
 
 def all_targets():
-    return ["results/data/covariates.parquet"]
+    """What `rule all` asks for: the analysis stage's outputs (they pull in the whole DAG)."""
+    return ANALYSIS_TARGETS
