@@ -1,9 +1,10 @@
-"""Probe prompts on a real (untrained) tiny Llama: the term's last token, hidden states independent of
-batching, and reverse-probe examples whose target is the label."""
+"""On a real (untrained) tiny Llama: probe prompts find the term's last token, hidden states do not depend
+on batching, reverse-probe examples ask for the label, and the fine-tuning arms train the right sets."""
 
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from latentfacts.lm import load_model, load_tokenizer
 from latentfacts.pretrain import new_tiny_llama, train_tokenizer
@@ -23,7 +24,8 @@ FACTS = pd.DataFrame(
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
+def tiny_dir(tmp_path_factory):
+    """A saved tokenizer + randomly initialised 2-layer Llama (no pretraining: these tests need none)."""
     directory = tmp_path_factory.mktemp("tiny_untrained")
     lines = [f"{r.label} {r.id} {TEMPLATE}" for r in FACTS.itertuples()] + [SYSTEM]
     tokenizer = train_tokenizer(lines * 5, vocab_size=320)
@@ -32,7 +34,12 @@ def tiny(tmp_path_factory):
     )
     model.save_pretrained(directory)
     tokenizer.save_pretrained(directory)
-    return load_model(str(directory)), load_tokenizer(str(directory))
+    return str(directory)
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_dir):
+    return load_model(tiny_dir), load_tokenizer(tiny_dir)
 
 
 def test_position_is_the_terms_last_token(tiny):
@@ -72,3 +79,67 @@ def test_reverse_examples_ask_for_the_label(tiny):
         assert row.label not in prompt
         assert tokenizer.decode(example.target_ids[:-1]) == row.label
         assert example.target_ids[-1] == tokenizer.eos_token_id
+
+
+def run_finetune_script(tiny_dir, pairs_path, out, run, epoch, previous=None, withdrawn=None, after_epoch=1):
+    """Call the finetune rule's script as Snakemake would, for one arm and epoch."""
+    import importlib.util
+    from types import SimpleNamespace
+
+    from conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location("finetune_script", ROOT / "workflow" / "scripts" / "finetune.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    model = {**config["model"], "name_or_path": str(tiny_dir)}
+    finetune = {**config["finetune"], "epochs": 3, "batch_size": 4}
+    smk = SimpleNamespace(
+        wildcards=SimpleNamespace(run=run, seed="0", epoch=f"{epoch:02d}"),
+        input=SimpleNamespace(pairs=str(pairs_path), previous=previous or [], withdrawn=withdrawn or []),
+        output=[str(out)],
+        params=SimpleNamespace(model=model, prompts=config["prompts"], finetune=finetune, withdraw_after=after_epoch),
+        threads=1,
+    )
+    script.main(smk)
+    return pd.read_parquet(out / "seen_order.parquet")
+
+
+def test_arms_train_the_right_sets(tiny_dir, tmp_path):
+    """Through the real finetune script: withdrawn facts are absent after epoch k, present before; the
+    single-template arm never sees a paraphrase while the main run rotates through them."""
+    facts = [f"HP:{i:07d}" for i in range(12)]
+    pairs = pd.DataFrame(
+        {
+            "fact_id": facts,
+            "ontology": "HPO",
+            "id": facts,
+            "label": [f"term {i}" for i in range(12)],
+            "split": "train",
+            "bin": 0,
+        }
+    )
+    pairs_path = tmp_path / "pairs.parquet"
+    pairs.to_parquet(pairs_path)
+    withdrawn = pd.DataFrame({"fact_id": facts[:4], "after_epoch": 1})
+    withdrawn_path = tmp_path / "withdrawn.parquet"
+    withdrawn.to_parquet(withdrawn_path)
+
+    main_1 = run_finetune_script(tiny_dir, pairs_path, tmp_path / "main1", "runs", 1)
+    assert sorted(main_1["fact_id"]) == facts and main_1["template"].nunique() > 1
+    arm_2 = run_finetune_script(
+        tiny_dir,
+        pairs_path,
+        tmp_path / "withdrawal2",
+        "arms/withdrawal",
+        2,
+        previous=str(tmp_path / "main1"),
+        withdrawn=str(withdrawn_path),
+    )
+    assert sorted(arm_2["fact_id"]) == facts[4:]
+    single_1 = run_finetune_script(tiny_dir, pairs_path, tmp_path / "single1", "arms/single_template", 1)
+    single_2 = run_finetune_script(
+        tiny_dir, pairs_path, tmp_path / "single2", "arms/single_template", 2, previous=str(tmp_path / "single1")
+    )
+    for seen in (single_1, single_2):
+        assert sorted(seen["fact_id"]) == facts and set(seen["template"]) == {0}

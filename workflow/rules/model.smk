@@ -55,9 +55,11 @@ if config["model"]["pretrain"]:
 # --- baseline, fine-tuning, evaluation ---
 
 
+# {run}: `runs` (the main run) or `arms/{arm}` (an arm of workflow/rules/seeds.smk, same rules)
 wildcard_constraints:
     seed=r"\d+",
     epoch=r"\d\d",
+    run=r"runs|arms/[a-z_]+",
 
 
 rule baseline:
@@ -92,12 +94,13 @@ rule finetune:
         pairs="results/data/pairs.parquet",
         model=base_model_input(),
         previous=previous_epoch,
+        withdrawn=withdrawn_list,
     output:
-        directory("results/runs/seed{seed}/finetune/epoch_{epoch}"),
+        directory("results/{run}/seed{seed}/finetune/epoch_{epoch}"),
     log:
-        f"{LOGS}/finetune/seed{{seed}}_epoch_{{epoch}}.log",
+        f"{LOGS}/finetune/{{run}}/seed{{seed}}_epoch_{{epoch}}.log",
     benchmark:
-        f"{BENCH}/finetune/seed{{seed}}_epoch_{{epoch}}.tsv"
+        f"{BENCH}/finetune/{{run}}/seed{{seed}}_epoch_{{epoch}}.tsv"
     conda:
         "../../envs/gpu.yaml"
     # one thread: a per-epoch job is mostly imports and model load, so on a small machine evaluate e
@@ -111,6 +114,7 @@ rule finetune:
         model=config["model"],
         prompts=config["prompts"],
         finetune=config["finetune"],
+        withdraw_after=WITHDRAW_AFTER,
     script:
         "../scripts/finetune.py"
 
@@ -121,11 +125,11 @@ rule evaluate:
         model=base_model_input(),
         adapter=evaluated_adapter,
     output:
-        "results/runs/seed{seed}/eval/epoch_{epoch}.parquet",
+        "results/{run}/seed{seed}/eval/epoch_{epoch}.parquet",
     log:
-        f"{LOGS}/evaluate/seed{{seed}}_epoch_{{epoch}}.log",
+        f"{LOGS}/evaluate/{{run}}/seed{{seed}}_epoch_{{epoch}}.log",
     benchmark:
-        f"{BENCH}/evaluate/seed{{seed}}_epoch_{{epoch}}.tsv"
+        f"{BENCH}/evaluate/{{run}}/seed{{seed}}_epoch_{{epoch}}.tsv"
     conda:
         "../../envs/gpu.yaml"
     threads: 1
