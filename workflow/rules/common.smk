@@ -36,8 +36,9 @@ def base_model_input():
 
 
 def previous_epoch(wildcards):
-    """Epoch e's fine-tuning starts from epoch e-1's saved state; epoch 1 from the base model. A run is
-    `runs` (the main run) or `arms/{arm}`; an arm's epochs that equal the main run's are the main run's."""
+    """Epoch e's fine-tuning starts from epoch e-1's saved state; epoch 1 from the base
+    model. A run is `runs` (main) or `arms/{arm}`; where an arm equals the main run, it
+    starts from the main run's state."""
     epoch = int(wildcards.epoch)
     if epoch == 1:
         return []
@@ -63,5 +64,5 @@ def evaluated_adapter(wildcards):
 
 
 def all_targets():
-    """What `rule all` asks for: the analysis stage's outputs (they pull in the whole DAG)."""
+    """The targets of the `all` rule, the analysis stage's outputs (they pull in the whole DAG)."""
     return ANALYSIS_TARGETS
