@@ -1,0 +1,87 @@
+"""The measurements and both arms through Snakemake on a shrunken embedded study (few facts, a small base
+model, three epochs): every measurement's table and figure, the arms' runs under results/arms/ with the
+right training sets, and the main run's paths untouched."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from conftest import run_snakemake
+
+SMALL = """
+ontologies:
+  HPO: {train: 40}
+  GO: {train: 20, withheld: 20}
+pairs: {bins: 4}
+model:
+  pretrain:
+    corpus: {background_terms: 40}
+    tokenizer_vocab_size: 600
+    hidden_size: 64
+    intermediate_size: 128
+    steps: 150
+    batch_size: 16
+finetune: {epochs: 3, batch_size: 8}
+baseline: {samples: 5}
+evaluate: {crosscheck_facts: 8}
+analysis: {stable_k: 2}
+measurements:
+  linear_probe: {every: 3}
+  withdrawal: {enabled: true, fraction: 0.5, after_epoch: 1, min_gain: 0.1}
+  augmentation: {enabled: true}
+"""
+TARGETS = [
+    "results/analysis/effectivity.parquet",
+    "results/analysis/logprob_threshold.json",
+    "results/analysis/forgetting_exposure_fit.json",
+    "results/analysis/reverse_probe.parquet",
+    "results/analysis/linear_probe.parquet",
+    "results/analysis/retainability_fit.json",
+    "results/analysis/augmentation_gap.csv",
+    "results/analysis/augmentation_cox.csv",
+]
+FIGURES = ["logprob_dynamics", "forgetting_exposure", "reverse_probe", "linear_probe", "retainability", "augmentation"]
+
+
+@pytest.mark.workflow
+def test_measurements_and_arms(project):
+    assert 'include: "workflow/rules/seeds.smk"' in (project / "Snakefile").read_text(), "Snakefile lacks seeds.smk"
+    (project / "small.yaml").write_text(SMALL)
+    run_snakemake(project, *TARGETS, "--configfile", "small.yaml")
+    for name in FIGURES:
+        assert (project / f"results/figures/{name}.png").stat().st_size > 0
+    pairs = pd.read_parquet(project / "results/data/pairs.parquet")
+    trained = set(pairs.loc[pairs["split"] == "train", "fact_id"])
+
+    # withdrawal arm: epoch 1 is the main run's own; later epochs train without the withdrawn facts
+    withdrawn = set(pd.read_parquet(project / "results/arms/withdrawal/seed0/withdrawn.parquet")["fact_id"])
+    assert len(withdrawn) == len(trained) // 2 and withdrawn <= trained
+    arm = project / "results/arms/withdrawal/seed0"
+    assert not (arm / "finetune/epoch_01").exists() and not (arm / "eval/epoch_01.parquet").exists()
+    for epoch in (2, 3):
+        seen = pd.read_parquet(arm / f"finetune/epoch_{epoch:02d}/seen_order.parquet")
+        assert set(seen["fact_id"]) == trained - withdrawn
+    main_seen = pd.read_parquet(project / "results/runs/seed0/finetune/epoch_01/seen_order.parquet")
+    assert set(main_seen["fact_id"]) == trained and main_seen["template"].nunique() > 1
+
+    # single-template arm: every exposure uses template 0, every trained fact once per epoch
+    for epoch in (1, 2, 3):
+        seen = pd.read_parquet(
+            project / f"results/arms/single_template/seed0/finetune/epoch_{epoch:02d}/seen_order.parquet"
+        )
+        assert set(seen["template"]) == {0} and sorted(seen["fact_id"]) == sorted(trained)
+
+    fit = json.loads((project / "results/analysis/retainability_fit.json").read_text())
+    assert fit["after_epoch"] == 1 and fit["n_withdrawn"] == len(withdrawn)
+    exposure = json.loads((project / "results/analysis/forgetting_exposure_fit.json").read_text())
+    assert exposure["n"] == 3 * len(trained) and exposure["ci_low"] <= exposure["slope"] <= exposure["ci_high"]
+    gaps = pd.read_csv(project / "results/analysis/augmentation_gap.csv")
+    assert set(gaps["arm"]) == {"main", "single_template"} and sorted(set(gaps["epoch"])) == [0, 1, 2, 3]
+    probe = pd.read_parquet(project / "results/analysis/linear_probe.parquet")
+    assert sorted(set(probe["epoch"])) == [0, 3] and set(probe["layer"]) == {0, 1, 2}
+    assert (probe["n_test"] == len(trained) - len(trained) // 2).all()
+    reverse = pd.read_parquet(project / "results/analysis/reverse_probe.parquet")
+    assert sorted(set(reverse["epoch"])) == [0, 3] and len(reverse) == 2 * len(pairs)
+    effect = pd.read_parquet(project / "results/analysis/effectivity.parquet")
+    assert len(effect) == len(pairs) and effect["best_epoch"].between(1, 3).all()
