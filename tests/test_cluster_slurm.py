@@ -19,10 +19,10 @@ import yaml
 from conftest import copy_project, run_snakemake
 from slurm_cluster import CI_PARTITIONS, running_slurm
 
-# What the test builds, and extra Snakemake arguments for both runs. Through the model stage:
-# LATENTFACTS_SLURM_TARGETS="results/runs/seed0/eval/epoch_00.parquet ... epoch_02.parquet" (~7 min
-# on SLURM on 2 busy cores, with CI_STUDY below).
-TARGETS = os.environ.get("LATENTFACTS_SLURM_TARGETS", "results/data/pairs.parquet").split()
+# What the test builds (default: through the model stage, so GPU rules are submitted), and extra
+# Snakemake arguments for both runs; LATENTFACTS_SLURM_TARGETS overrides the targets.
+DEFAULT_TARGETS = " ".join(f"results/runs/seed0/eval/epoch_{epoch:02d}.parquet" for epoch in range(3))
+TARGETS = os.environ.get("LATENTFACTS_SLURM_TARGETS", DEFAULT_TARGETS).split()
 EXTRA_ARGS = shlex.split(os.environ.get("LATENTFACTS_SLURM_ARGS", ""))
 # The embedded study made smaller for the test (both runs use it): a short pretraining, two epochs.
 CI_STUDY = {"model": {"pretrain": {"steps": 60}}, "finetune": {"epochs": 2}, "analysis": {"stable_k": 2}}
