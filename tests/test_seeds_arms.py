@@ -67,10 +67,15 @@ def test_withdrawn_facts_are_absent_after_epoch_k_only():
     assert training_facts(ids, 9) == ids
 
 
-def test_single_template_arm_trains_on_template_zero():
-    prompts = default_config()["prompts"]
-    assert arm_prompts("single_template", prompts) == {**prompts, "train_templates": "first"}
-    assert arm_prompts("main", prompts) is prompts and arm_prompts("withdrawal", prompts) is prompts
+def test_augmentation_arm_trains_with_the_other_template_mode():
+    config = default_config()
+    config["measurements"]["augmentation"]["enabled"] = True
+    for main_mode, arm, arm_mode in [("first", "paraphrases", "all"), ("all", "single_template", "first")]:
+        config["prompts"]["train_templates"] = main_mode
+        assert extra_arms(config) == [arm]
+        assert arm_prompts(arm, config["prompts"]) == {**config["prompts"], "train_templates": arm_mode}
+        for same in ("main", "withdrawal"):
+            assert arm_prompts(same, config["prompts"]) == config["prompts"]
 
 
 def default_config():
@@ -79,7 +84,7 @@ def default_config():
 
 def test_default_config_has_no_extra_arms_and_passes_checks():
     config = default_config()
-    assert extra_arms(config["measurements"]) == []
+    assert extra_arms(config) == []
     check_measurements(config)
 
 

@@ -82,7 +82,8 @@ def test_pooled_cox_recovers_a_slower_single_template_arm():
         trajectories[arm] = build_trajectories(
             pairs, covariates, baseline, evals, {**paths, **{k: str(k) for k in evals}}
         )
-    ratios, models = acquisition_by_arm(trajectories, ["log1p_id_frequency", "ontology"], ["HPO"], 3, 0.0, 0.05)
+    modes = {"main": "all", "single_template": "first"}
+    ratios, models = acquisition_by_arm(trajectories, modes, ["log1p_id_frequency", "ontology"], ["HPO"], 3, 0.0, 0.05)
     assert set(ratios["arm"]) == {"main", "single_template", "pooled"}
     arm_effect = ratios[(ratios["arm"] == "pooled") & (ratios["covariate"] == ARM_COLUMN)].iloc[0]
     # per-epoch hazards 0.15 vs 0.3: acquisition is clearly slower (Cox on heavily tied epochs puts the HR

@@ -81,8 +81,11 @@ def test_reverse_examples_ask_for_the_label(tiny):
         assert example.target_ids[-1] == tokenizer.eos_token_id
 
 
-def run_finetune_script(tiny_dir, pairs_path, out, run, epoch, previous=None, withdrawn=None, after_epoch=1):
-    """Call the finetune rule's script as Snakemake would, for one arm and epoch."""
+def run_finetune_script(
+    tiny_dir, pairs_path, out, run, epoch, main_templates="all", previous=None, withdrawn=None, after_epoch=1
+):
+    """Call the finetune rule's script as Snakemake would, for one arm and epoch (`main_templates`: the
+    main run's prompts.train_templates)."""
     import importlib.util
     from types import SimpleNamespace
 
@@ -94,11 +97,12 @@ def run_finetune_script(tiny_dir, pairs_path, out, run, epoch, previous=None, wi
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     model = {**config["model"], "name_or_path": str(tiny_dir)}
     finetune = {**config["finetune"], "epochs": 3, "batch_size": 4}
+    prompts = {**config["prompts"], "train_templates": main_templates}
     smk = SimpleNamespace(
         wildcards=SimpleNamespace(run=run, seed="0", epoch=f"{epoch:02d}"),
         input=SimpleNamespace(pairs=str(pairs_path), previous=previous or [], withdrawn=withdrawn or []),
         output=[str(out)],
-        params=SimpleNamespace(model=model, prompts=config["prompts"], finetune=finetune, withdraw_after=after_epoch),
+        params=SimpleNamespace(model=model, prompts=prompts, finetune=finetune, withdraw_after=after_epoch),
         threads=1,
     )
     script.main(smk)
@@ -107,7 +111,7 @@ def run_finetune_script(tiny_dir, pairs_path, out, run, epoch, previous=None, wi
 
 def test_arms_train_the_right_sets(tiny_dir, tmp_path):
     """Through the real finetune script: withdrawn facts are absent after epoch k, present before; the
-    single-template arm never sees a paraphrase while the main run rotates through them."""
+    augmentation arm trains with the other template mode than main: template 0 only, or all paraphrases."""
     facts = [f"HP:{i:07d}" for i in range(12)]
     pairs = pd.DataFrame(
         {
@@ -143,3 +147,9 @@ def test_arms_train_the_right_sets(tiny_dir, tmp_path):
     )
     for seen in (single_1, single_2):
         assert sorted(seen["fact_id"]) == facts and set(seen["template"]) == {0}
+    main_first = run_finetune_script(tiny_dir, pairs_path, tmp_path / "first1", "runs", 1, main_templates="first")
+    paraphrases = run_finetune_script(
+        tiny_dir, pairs_path, tmp_path / "para1", "arms/paraphrases", 1, main_templates="first"
+    )
+    assert set(main_first["template"]) == {0}
+    assert sorted(paraphrases["fact_id"]) == facts and set(paraphrases["template"]) == {0, 1, 2, 3, 4}

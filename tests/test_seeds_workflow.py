@@ -22,6 +22,7 @@ model:
     intermediate_size: 128
     steps: 150
     batch_size: 16
+prompts: {train_templates: first}
 finetune: {epochs: 3, batch_size: 8}
 baseline: {samples: 5}
 evaluate: {crosscheck_facts: 8}
@@ -63,21 +64,21 @@ def test_measurements_and_arms(project):
         seen = pd.read_parquet(arm / f"finetune/epoch_{epoch:02d}/seen_order.parquet")
         assert set(seen["fact_id"]) == trained - withdrawn
     main_seen = pd.read_parquet(project / "results/runs/seed0/finetune/epoch_01/seen_order.parquet")
-    assert set(main_seen["fact_id"]) == trained and main_seen["template"].nunique() > 1
+    assert set(main_seen["fact_id"]) == trained and set(main_seen["template"]) == {0}
 
-    # single-template arm: every exposure uses template 0, every trained fact once per epoch
+    # augmentation arm (main trains on template 0): all paraphrases, every trained fact once per epoch
     for epoch in (1, 2, 3):
         seen = pd.read_parquet(
-            project / f"results/arms/single_template/seed0/finetune/epoch_{epoch:02d}/seen_order.parquet"
+            project / f"results/arms/paraphrases/seed0/finetune/epoch_{epoch:02d}/seen_order.parquet"
         )
-        assert set(seen["template"]) == {0} and sorted(seen["fact_id"]) == sorted(trained)
+        assert seen["template"].nunique() > 1 and sorted(seen["fact_id"]) == sorted(trained)
 
     fit = json.loads((project / "results/analysis/retainability_fit.json").read_text())
     assert fit["after_epoch"] == 1 and fit["n_withdrawn"] == len(withdrawn)
     exposure = json.loads((project / "results/analysis/forgetting_exposure_fit.json").read_text())
     assert exposure["n"] == 3 * len(trained) and exposure["ci_low"] <= exposure["slope"] <= exposure["ci_high"]
     gaps = pd.read_csv(project / "results/analysis/augmentation_gap.csv")
-    assert set(gaps["arm"]) == {"main", "single_template"} and sorted(set(gaps["epoch"])) == [0, 1, 2, 3]
+    assert set(gaps["arm"]) == {"main", "paraphrases"} and sorted(set(gaps["epoch"])) == [0, 1, 2, 3]
     probe = pd.read_parquet(project / "results/analysis/linear_probe.parquet")
     assert sorted(set(probe["epoch"])) == [0, 3] and set(probe["layer"]) == {0, 1, 2}
     assert (probe["n_test"] == len(trained) - len(trained) // 2).all()

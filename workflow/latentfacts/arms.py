@@ -1,8 +1,10 @@
 """Training arms (issue 7.6): variants of the fine-tuning run that the extra measurements compare.
 
-- `main`: the study's own run (`results/runs/seed{s}/...`): all paraphrase templates, every trained fact.
+- `main`: the study's own run (`results/runs/seed{s}/...`), with config `prompts.train_templates`.
 - `withdrawal`: like main, but a seeded fraction of the trained facts is no longer trained after epoch k.
-- `single_template`: like main, but every exposure uses template 0 only (same exposures per fact).
+- `single_template` / `paraphrases`: the augmentation arm, like main but with the other template mode:
+  template 0 only when main rotates through all paraphrases, and vice versa (one exposure per fact and
+  epoch either way).
 
 An arm's runs live under `results/{run_dir}/seed{s}/...` with run_dir `runs` (main) or `arms/{arm}`, so
 the finetune and evaluate rules serve every arm through one path wildcard.
@@ -12,7 +14,8 @@ import numpy as np
 
 from latentfacts.configcheck import ConfigError
 
-ARMS = ("main", "withdrawal", "single_template")
+ARMS = ("main", "withdrawal", "single_template", "paraphrases")
+TEMPLATE_MODES = {"single_template": "first", "paraphrases": "all"}
 MAIN_RUN_DIR = "runs"
 
 
@@ -33,14 +36,25 @@ def arm_of(directory):
     return arm
 
 
-def extra_arms(measurements):
+def augmentation_arm(train_templates):
+    """The arm that trains with the template mode the main run does not use."""
+    return "paraphrases" if train_templates == "first" else "single_template"
+
+
+def extra_arms(config):
     """The arms beside main that the config switches on (each needs its own training runs)."""
+    measurements = config["measurements"]
     arms = []
     if measurements["withdrawal"]["enabled"]:
         arms.append("withdrawal")
     if measurements["augmentation"]["enabled"]:
-        arms.append("single_template")
+        arms.append(augmentation_arm(config["prompts"]["train_templates"]))
     return arms
+
+
+def template_mode(arm, train_templates):
+    """`prompts.train_templates` as `arm` trains with it (`train_templates` is the main run's)."""
+    return TEMPLATE_MODES.get(arm, train_templates)
 
 
 def shares_main_run(arm, epoch, after_epoch):
@@ -83,8 +97,8 @@ def training_facts(train_ids, epoch, withdrawn=(), after_epoch=None):
 
 
 def arm_prompts(arm, prompts):
-    """Config section `prompts` as an arm trains with it: the single-template arm on template 0 only."""
-    return {**prompts, "train_templates": "first"} if arm == "single_template" else prompts
+    """Config section `prompts` as `arm` trains with it (see template_mode)."""
+    return {**prompts, "train_templates": template_mode(arm, prompts["train_templates"])}
 
 
 def check_measurements(config):

@@ -1,8 +1,9 @@
 """Augmentation arm (issue 7.3, after Allen-Zhu & Li): one fixed template vs all paraphrases.
 
-Each arm is probed every epoch on template 0, which both arms train on (memorization), and on held-out
-paraphrases that no arm trains on (semantic). The gap between the two recalls says how much of what was
-learned is tied to the trained wording. Acquisition under each arm reuses the analysis stage's survival
+The main run and the augmentation arm differ only in the template mode (template 0 only vs rotating
+through all paraphrases). Each is probed every epoch on template 0, which both train on (memorization),
+and on held-out paraphrases that no arm trains on (semantic). The gap between the two recalls says how
+much of what was learned is tied to the trained wording. Acquisition under each arm reuses the analysis stage's survival
 table and Cox fit.
 """
 
@@ -11,7 +12,7 @@ import pandas as pd
 from latentfacts.cox import fit_cox
 from latentfacts.survival import model_columns, survival_table
 
-ARM_COLUMN = "arm_single_template"
+ARM_COLUMN = "single_template"
 
 
 def recall_gap(memorization, semantic):
@@ -28,18 +29,18 @@ def recall_gap(memorization, semantic):
     return table
 
 
-def acquisition_by_arm(trajectories, covariates, ontology_levels, stable_k, penalizer, ph_alpha):
+def acquisition_by_arm(trajectories, modes, covariates, ontology_levels, stable_k, penalizer, ph_alpha):
     """Cox models of acquisition (first correct epoch on the evaluation template) for each arm, and one
-    on both arms pooled with the indicator `arm_single_template`.
+    on both arms pooled with the indicator `single_template` (1 = trained on template 0 only).
 
-    `trajectories`: {arm: trajectory table of the analysis stage}. Returns (hazard-ratio table with an
-    `arm` column, where `pooled` is the joint model; {arm: model facts})."""
+    `trajectories`: {arm: trajectory table of the analysis stage}; `modes`: {arm: "first" | "all"}.
+    Returns (hazard-ratio table with an `arm` column, where `pooled` is the joint model; {arm: model facts})."""
     columns = model_columns(covariates, ontology_levels, "acquisition")
     tables = {
         arm: survival_table(t, "acquisition", covariates, ontology_levels, stable_k) for arm, t in trajectories.items()
     }
     pooled = pd.concat(
-        [t.assign(**{ARM_COLUMN: int(arm == "single_template")}) for arm, t in tables.items()], ignore_index=True
+        [t.assign(**{ARM_COLUMN: int(modes[arm] == "first")}) for arm, t in tables.items()], ignore_index=True
     )
     models = {arm: (table, columns) for arm, table in tables.items()}
     models["pooled"] = (pooled, [*columns, ARM_COLUMN])

@@ -113,8 +113,9 @@ def linear_probe(results):
 def augmentation(gaps):
     """Memorization (trained template) and semantic (held-out templates) recall per epoch and arm."""
     figure, axis = plt.subplots(figsize=(6, 4))
-    for arm, rows in gaps.groupby("arm", sort=True):
+    for (arm, mode), rows in gaps.groupby(["arm", "train_templates"], sort=True):
         mean = rows.groupby("epoch")[["memorization_recall", "semantic_recall"]].mean()
+        arm = f"{arm} ({'template 0' if mode == 'first' else 'all paraphrases'})"
         line = axis.plot(mean.index, mean["memorization_recall"], marker=".", label=f"{arm}: trained template")[0]
         axis.plot(
             mean.index,

@@ -7,11 +7,13 @@ the main run (results/runs/seed{s}/); epochs an arm shares with the main run are
 
 from latentfacts.arms import (
     arm_of,
+    augmentation_arm,
     check_measurements,
     checkpoint_path,
     eval_path,
     extra_arms,
     run_dir,
+    template_mode,
 )
 from latentfacts.probing import probe_epochs
 
@@ -19,7 +21,7 @@ check_measurements(config)
 
 MEASUREMENTS = config["measurements"]
 WITHDRAW_AFTER = MEASUREMENTS["withdrawal"]["after_epoch"]
-ARMS = extra_arms(MEASUREMENTS)
+ARMS = extra_arms(config)
 FIGURES = "results/figures"
 ANALYSIS = "results/analysis"
 ALL_EPOCHS = [(s, e) for s in SEEDS for e in range(EPOCHS + 1)]
@@ -30,7 +32,10 @@ PROBE_EPOCHS = [
     for s in SEEDS
     for e in probe_epochs(MEASUREMENTS["linear_probe"]["every"], EPOCHS)
 ]
-AUGMENTATION_ARMS = ["main", "single_template"]
+AUGMENTATION_ARMS = [
+    "main",
+    augmentation_arm(config["prompts"]["train_templates"]),
+]
 
 # What rule all asks of this stage: each switched-on measurement's table and figure.
 MEASUREMENT_TARGETS = [
@@ -64,7 +69,7 @@ MEASUREMENT_TARGETS = [
     ),
     *(
         [f"{ANALYSIS}/augmentation_gap.csv", f"{FIGURES}/augmentation.png"]
-        if "single_template" in ARMS
+        if MEASUREMENTS["augmentation"]["enabled"]
         else []
     ),
 ]
@@ -353,6 +358,10 @@ rule augmentation:
         runtime=10,
     params:
         probe_arm_seeds=[(a, s) for a in AUGMENTATION_ARMS for s in SEEDS],
+        modes={
+            a: template_mode(a, config["prompts"]["train_templates"])
+            for a in AUGMENTATION_ARMS
+        },
         eval_arm_seed_epochs=[
             (a, s, e) for a in AUGMENTATION_ARMS for s, e in ALL_EPOCHS
         ],

@@ -30,11 +30,13 @@ def main(smk):
         [pd.read_parquet(path).assign(arm=arm) for (arm, _), path in zip(smk.params.probe_arm_seeds, smk.input.probes)]
     ).merge(trained, on="fact_id")
     gaps = recall_gap(memorization, semantic)
+    gaps["train_templates"] = gaps["arm"].map(smk.params.modes)
     print(gaps[gaps["epoch"] == gaps["epoch"].max()].to_string(index=False))
     analysis = config["analysis"]
     ontology_levels = sorted(pairs["ontology"].unique())
     ratios, models = acquisition_by_arm(
         trajectories,
+        smk.params.modes,
         analysis["covariates"],
         ontology_levels,
         analysis["stable_k"],
