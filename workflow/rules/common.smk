@@ -64,5 +64,6 @@ def evaluated_adapter(wildcards):
 
 
 def all_targets():
-    """The targets of the `all` rule, the analysis stage's outputs (they pull in the whole DAG)."""
-    return ANALYSIS_TARGETS
+    """The targets of the `all` rule: the analysis stage's outputs (they pull in the whole DAG) and
+    the switched-on measurements."""
+    return ANALYSIS_TARGETS + MEASUREMENT_TARGETS
