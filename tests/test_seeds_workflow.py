@@ -30,7 +30,7 @@ analysis: {stable_k: 2}
 measurements:
   linear_probe: {every: 3}
   withdrawal: {enabled: true, fraction: 0.5, after_epoch: 1, min_gain: 0.1}
-  augmentation: {enabled: true}
+  augmentation: {enabled: true, every: 1}
 """
 TARGETS = [
     "results/analysis/effectivity.parquet",

@@ -32,6 +32,7 @@ PROBE_EPOCHS = [
     for s in SEEDS
     for e in probe_epochs(MEASUREMENTS["linear_probe"]["every"], EPOCHS)
 ]
+SEMANTIC_EPOCHS = probe_epochs(MEASUREMENTS["augmentation"]["every"], EPOCHS)
 AUGMENTATION_ARMS = [
     "main",
     augmentation_arm(config["prompts"]["train_templates"]),
@@ -287,7 +288,8 @@ rule heldout_probe:
         base_model_input(),
         lambda w: [
             checkpoint_path(arm_of(w.run), int(w.seed), e, WITHDRAW_AFTER)
-            for e in range(1, EPOCHS + 1)
+            for e in SEMANTIC_EPOCHS
+            if e > 0
         ],
         pairs="results/data/pairs.parquet",
     output:
@@ -307,10 +309,10 @@ rule heldout_probe:
         runtime=60,
         gpu=1,
     params:
-        seed_epochs=lambda w: [(int(w.seed), e) for e in range(EPOCHS + 1)],
+        seed_epochs=lambda w: [(int(w.seed), e) for e in SEMANTIC_EPOCHS],
         adapters=lambda w: [
             checkpoint_path(arm_of(w.run), int(w.seed), e, WITHDRAW_AFTER)
-            for e in range(EPOCHS + 1)
+            for e in SEMANTIC_EPOCHS
         ],
     script:
         "../scripts/heldout_probe.py"
