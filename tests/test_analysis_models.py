@@ -76,6 +76,18 @@ def test_constant_covariate_is_dropped_not_fatal():
     assert discrete["covariate"].tolist() == ["latent"] and "ontology_GO" in discrete_facts["dropped"]
 
 
+def test_collinear_covariate_is_dropped_not_fatal():
+    # `seen` = 1 - ontology_GO: together with the intercept the design would be singular.
+    table = simulated_epochs(200, np.log(2.0))
+    table = table.assign(ontology_GO=table["latent"], seen=1 - table["latent"])
+    columns = ["latent", "depth", "ontology_GO", "seen"]
+    hazard_ratios, _, facts = fit_cox(table, columns, penalizer=0.0, ph_alpha=0.05)
+    assert hazard_ratios["covariate"].tolist() == ["latent", "depth"]
+    assert set(facts["dropped"]) == {"ontology_GO", "seen"} and "collinear" in facts["dropped"]["seen"]
+    discrete, discrete_facts = fit_discrete(table, columns, min_events=5)
+    assert discrete["covariate"].tolist() == ["latent", "depth"] and "collinear" in discrete_facts["dropped"]["seen"]
+
+
 def test_no_events_gives_empty_tables_and_a_reason():
     table = simulated_epochs(50, 0.0).assign(event=0)
     hazard_ratios, ph, facts = fit_cox(table, ["latent"], penalizer=0.0, ph_alpha=0.05)

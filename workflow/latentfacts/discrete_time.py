@@ -87,7 +87,13 @@ def fit_discrete(table, columns, min_events):
     model = sm.GLM(rows["y"], exog, family=sm.families.Binomial(link=sm.families.links.CLogLog()))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = model.fit(cov_type="cluster", cov_kwds={"groups": clusters})
+        try:
+            result = model.fit(cov_type="cluster", cov_kwds={"groups": clusters})
+        except np.linalg.LinAlgError as error:
+            # e.g. a period in which every fact at risk of one covariate level has the event
+            facts["reason"] = f"the discrete-time model cannot be estimated: {error}"
+            log.warning("no discrete-time model: %s", facts["reason"])
+            return pd.DataFrame(columns=HR_COLUMNS), facts
     facts["warnings"] = sorted({" ".join(str(w.message).split()) for w in caught})
     for message in facts["warnings"]:
         log.warning("discrete-time fit: %s", message)

@@ -111,15 +111,24 @@ def survival_table(trajectories, endpoint, covariates, ontology_levels, stable_k
 
 
 def usable_covariates(table, columns):
-    """Split `columns` into those that vary in `table` and {dropped column: reason} for the rest."""
+    """Split `columns` into those a model can estimate in `table` and {dropped column: reason} for the
+    rest: constant columns, columns with missing values, and columns that are a linear combination of
+    the intercept and the columns kept before them (e.g. `seen` when every seen fact is of one
+    ontology), which would make the information matrix singular."""
     kept, dropped = [], {}
+    design = np.ones((len(table), 1))
     for column in columns:
         if table[column].nunique(dropna=False) < 2:
             dropped[column] = f"constant ({table[column].iloc[0] if len(table) else 'no rows'}) in this endpoint's table"
         elif table[column].isna().any():
             dropped[column] = "has missing values"
         else:
-            kept.append(column)
+            candidate = np.column_stack([design, table[column].to_numpy(dtype=float)])
+            if np.linalg.matrix_rank(candidate) < candidate.shape[1]:
+                dropped[column] = f"collinear with the intercept and {', '.join(kept) or 'no other covariate'}"
+            else:
+                kept.append(column)
+                design = candidate
     return kept, dropped
 
 
