@@ -35,6 +35,35 @@ def run_snakemake(workdir, *args, check=True, timeout=1500):
     return proc
 
 
+# The embedded study shrunk for workflow tests (few facts, a small base model, two epochs); a test
+# passes it with --configfile, after config/config.yaml, and may add a file of its own after it.
+SMALL_STUDY = """
+ontologies:
+  HPO: {train: 40}
+  GO: {train: 20, withheld: 20}
+pairs: {bins: 4}
+model:
+  pretrain:
+    corpus: {background_terms: 40}
+    tokenizer_vocab_size: 600
+    hidden_size: 64
+    intermediate_size: 128
+    steps: 150
+    batch_size: 16
+finetune: {epochs: 2, batch_size: 8}
+baseline: {samples: 5}
+evaluate: {crosscheck_facts: 8}
+analysis: {stable_k: 2}
+"""
+
+
+def small_study_args(project, extra=""):
+    """--configfile arguments for the shrunken study, plus `extra` YAML merged over it."""
+    (project / "small.yaml").write_text(SMALL_STUDY)
+    (project / "extra.yaml").write_text(extra or "{}\n")
+    return ["--configfile", "small.yaml", "extra.yaml"]
+
+
 @pytest.fixture
 def project(tmp_path):
     """A fresh copy of the project for one test."""

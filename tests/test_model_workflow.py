@@ -6,33 +6,15 @@ import pandas as pd
 import pytest
 from safetensors.torch import load_file
 
-from conftest import run_snakemake
+from conftest import run_snakemake, small_study_args
 
-SMALL = """
-ontologies:
-  HPO: {train: 40}
-  GO: {train: 20, withheld: 20}
-pairs: {bins: 4}
-model:
-  pretrain:
-    corpus: {background_terms: 40}
-    tokenizer_vocab_size: 600
-    hidden_size: 64
-    intermediate_size: 128
-    steps: 150
-    batch_size: 16
-finetune: {epochs: 2, batch_size: 8}
-baseline: {samples: 5}
-evaluate: {crosscheck_facts: 8}
-analysis: {stable_k: 2}
-"""
 TARGETS = ["results/baseline.parquet", "results/runs/seed0/eval/epoch_00.parquet", "results/runs/seed0/eval/epoch_02.parquet"]
 
 
 @pytest.mark.workflow
 def test_baseline_finetune_evaluate_jobs(project):
-    (project / "small.yaml").write_text(SMALL)
-    run_snakemake(project, *TARGETS, "--configfile", "small.yaml")
+    config_args = small_study_args(project)
+    run_snakemake(project, *TARGETS, *config_args)
     pairs = pd.read_parquet(project / "results/data/pairs.parquet")
     baseline = pd.read_parquet(project / TARGETS[0])
     assert list(baseline.columns) == ["fact_id", "correct", "logprob", "p_sample", "first_token_rank", "mc_samples", "mc_hits", "knowledge"]
@@ -57,9 +39,9 @@ def test_baseline_finetune_evaluate_jobs(project):
 
     # an interrupted run: epoch 2 is lost and redone from epoch 1's saved state
     (project / "results/runs/seed0/finetune/epoch_02" / "adapter_model.safetensors").unlink()
-    run_snakemake(project, "results/runs/seed0/finetune/epoch_02", "--rerun-incomplete", "--forcerun", "results/runs/seed0/finetune/epoch_02", "--configfile", "small.yaml")
+    run_snakemake(project, "results/runs/seed0/finetune/epoch_02", "--rerun-incomplete", "--forcerun", "results/runs/seed0/finetune/epoch_02", *config_args)
     redone = load_file(epoch_two / "adapter_model.safetensors")
     assert redone.keys() == adapter.keys()
     assert all((redone[name] == adapter[name]).all() for name in adapter)
-    run_snakemake(project, TARGETS[2], "--configfile", "small.yaml")
+    run_snakemake(project, TARGETS[2], *config_args)
     assert (project / TARGETS[2]).read_bytes() == evaluation

@@ -7,26 +7,12 @@ import json
 import pandas as pd
 import pytest
 
-from conftest import run_snakemake
+from conftest import run_snakemake, small_study_args
 
-SMALL = """
-ontologies:
-  HPO: {train: 40}
-  GO: {train: 20, withheld: 20}
-pairs: {bins: 4}
-model:
-  pretrain:
-    corpus: {background_terms: 40}
-    tokenizer_vocab_size: 600
-    hidden_size: 64
-    intermediate_size: 128
-    steps: 150
-    batch_size: 16
+# Over conftest.SMALL_STUDY: three epochs, one training template, and both arms on.
+ARMS_ON = """
 prompts: {train_templates: first}
-finetune: {epochs: 3, batch_size: 8}
-baseline: {samples: 5}
-evaluate: {crosscheck_facts: 8}
-analysis: {stable_k: 2}
+finetune: {epochs: 3}
 measurements:
   linear_probe: {every: 3}
   withdrawal: {enabled: true, fraction: 0.5, after_epoch: 1, min_gain: 0.1}
@@ -48,8 +34,7 @@ FIGURES = ["logprob_dynamics", "forgetting_exposure", "reverse_probe", "linear_p
 @pytest.mark.workflow
 def test_measurements_and_arms(project):
     assert 'include: "workflow/rules/seeds.smk"' in (project / "Snakefile").read_text(), "Snakefile lacks seeds.smk"
-    (project / "small.yaml").write_text(SMALL)
-    run_snakemake(project, *TARGETS, "--configfile", "small.yaml")
+    run_snakemake(project, *TARGETS, *small_study_args(project, ARMS_ON))
     for name in FIGURES:
         assert (project / f"results/figures/{name}.png").stat().st_size > 0
     pairs = pd.read_parquet(project / "results/data/pairs.parquet")
