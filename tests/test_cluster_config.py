@@ -69,7 +69,7 @@ def test_slurm_profile_selects_the_paper_config_and_sends_gpu_rules_to_the_gpu_p
     profile = ProfileConfigFileParser().parse(open(ROOT / "profiles" / "slurm" / "config.yaml"))
     assert profile["executor"] == "slurm" and profile["configfile"].endswith("config/paper.yaml")
     assert not any(item.startswith("cpus_per_task=") for item in profile["default-resources"])
-    gpu_rules = {"pretrain_base", "baseline", "finetune", "evaluate"}
+    gpu_rules = {"pretrain_base", "baseline", "train_main", "train_withdrawal", "train_paraphrases"}
     gpu_rules |= {name for name, (_, _, gpu) in rules().items() if gpu}
     for rule in gpu_rules:
         assert {f"{rule}:gpu=1", f"{rule}:slurm_partition=gpu"} <= set(profile["set-resources"]), rule
@@ -107,4 +107,4 @@ def test_paper_dag_builds_offline_with_either_profile(project):
     assert local == dry_run_jobs(project, *evaluations, "--profile", "profiles/slurm")
     assert local["fetch"] == len(paper["sources"])
     assert "pretrain_base" not in local  # pretrain: null -> the named model is used as is
-    assert (local["finetune"], local["evaluate"]) == (20, 21)
+    assert local["train_main"] == len(seeds)  # one job per seed trains and evaluates every epoch

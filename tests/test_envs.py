@@ -12,6 +12,8 @@ import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from latentfacts.arms import ARMS
+
 ROOT = Path(__file__).resolve().parents[1]
 ENVS = sorted((ROOT / "envs").glob("*.yaml"))
 # Snakemake puts its own installation on a script's path; it is not an environment's business.
@@ -39,19 +41,28 @@ def directive(block, name):
     return found.group(1) if found else None
 
 
+def rule_names(block):
+    """A rule's name; a rule defined in a loop over the arms (`name: f"train_{arm}"`) has one per arm."""
+    named = re.match(r"\s*rule (\w+):", block)
+    if named:
+        return [named.group(1)]
+    pattern = re.search(r"^\s+name:\s*\n\s+f\"([\w{}]+)\"", block, flags=re.M).group(1)
+    return [pattern.format(arm=arm) for arm in ARMS]
+
+
 def rules():
     """{rule: (env file, script file or None, asks for a GPU)} from workflow/rules/*.smk."""
     found = {}
     for smk in (ROOT / "workflow" / "rules").glob("*.smk"):
-        # Rules may be indented (defined inside an `if` on the config).
-        for block in re.split(r"^(?=[ \t]*rule \w+:)", smk.read_text(), flags=re.M)[1:]:
-            name = re.match(r"\s*rule (\w+):", block).group(1)
+        # Rules may be indented (defined inside an `if` on the config or a loop).
+        for block in re.split(r"^(?=[ \t]*rule( \w+)?:)", smk.read_text(), flags=re.M)[2::2]:
             conda, script = (directive(block, name) for name in ("conda", "script"))
-            found[name] = (
-                (smk.parent / conda).resolve() if conda else None,
-                (smk.parent / script).resolve() if script else None,
-                re.search(r"^\s+gpu=", block, flags=re.M) is not None,
-            )
+            for name in rule_names(block):
+                found[name] = (
+                    (smk.parent / conda).resolve() if conda else None,
+                    (smk.parent / script).resolve() if script else None,
+                    re.search(r"^\s+gpu=", block, flags=re.M) is not None,
+                )
     return found
 
 

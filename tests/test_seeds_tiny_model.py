@@ -81,37 +81,46 @@ def test_reverse_examples_ask_for_the_label(tiny):
         assert example.target_ids[-1] == tokenizer.eos_token_id
 
 
-def run_finetune_script(
-    tiny_dir, pairs_path, out, run, epoch, main_templates="all", previous=None, withdrawn=None, after_epoch=1
-):
-    """Call the finetune rule's script as Snakemake would, for one arm and epoch (`main_templates`: the
-    main run's prompts.train_templates)."""
+def run_train_script(tiny_dir, pairs_path, root, run, epochs, main_templates="all", start=None, withdrawn=None, after_epoch=1):
+    """Call the train_{arm} rules' script as Snakemake would, for one run (`main_templates`: the main
+    run's prompts.train_templates); returns each trained epoch's seen order."""
     import importlib.util
     from types import SimpleNamespace
 
     from conftest import ROOT
 
-    spec = importlib.util.spec_from_file_location("finetune_script", ROOT / "workflow" / "scripts" / "finetune.py")
+    spec = importlib.util.spec_from_file_location("train_run_script", ROOT / "workflow" / "scripts" / "train_run.py")
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     model = {**config["model"], "name_or_path": str(tiny_dir)}
     finetune = {**config["finetune"], "epochs": 3, "batch_size": 4}
     prompts = {**config["prompts"], "train_templates": main_templates}
+    evaluate_base = run == "runs"
+    checkpoints = [str(root / f"finetune/epoch_{e:02d}") for e in epochs]
+    evals = [str(root / f"eval/epoch_{e:02d}.parquet") for e in ([0] if evaluate_base else []) + list(epochs)]
+    (root / "eval").mkdir(parents=True)  # Snakemake makes the outputs' parent directories
     smk = SimpleNamespace(
-        wildcards=SimpleNamespace(run=run, seed="0", epoch=f"{epoch:02d}"),
-        input=SimpleNamespace(pairs=str(pairs_path), previous=previous or [], withdrawn=withdrawn or []),
-        output=[str(out)],
-        params=SimpleNamespace(model=model, prompts=prompts, finetune=finetune, withdraw_after=after_epoch),
+        wildcards=SimpleNamespace(seed="0"),
+        input=SimpleNamespace(pairs=str(pairs_path), start=start or [], withdrawn=withdrawn or []),
+        output=SimpleNamespace(checkpoints=checkpoints, evals=evals),
+        params=SimpleNamespace(
+            run=run, epochs=list(epochs), evaluate_base=evaluate_base, model=model, prompts=prompts,
+            finetune=finetune, withdraw_after=after_epoch, sampling={"temperature": 1.0, "top_k": 0, "top_p": 1.0},
+            batch_size=8, crosscheck_facts=4, seed=0,
+        ),
         threads=1,
     )
     script.main(smk)
-    return pd.read_parquet(out / "seen_order.parquet")
+    for path in evals:
+        assert len(pd.read_parquet(path)) == len(pd.read_parquet(pairs_path))
+    return {e: pd.read_parquet(f"{path}/seen_order.parquet") for e, path in zip(epochs, checkpoints)}
 
 
 def test_arms_train_the_right_sets(tiny_dir, tmp_path):
-    """Through the real finetune script: withdrawn facts are absent after epoch k, present before; the
-    augmentation arm trains with the other template mode than main: template 0 only, or all paraphrases."""
+    """Through the real training script: withdrawn facts are absent after epoch k, present before; the
+    augmentation arm trains with the other template mode than main: template 0 only, or all paraphrases;
+    an arm that withdraws nothing continues main's run bit for bit from main's saved state."""
     facts = [f"HP:{i:07d}" for i in range(12)]
     pairs = pd.DataFrame(
         {
@@ -128,28 +137,22 @@ def test_arms_train_the_right_sets(tiny_dir, tmp_path):
     withdrawn = pd.DataFrame({"fact_id": facts[:4], "after_epoch": 1})
     withdrawn_path = tmp_path / "withdrawn.parquet"
     withdrawn.to_parquet(withdrawn_path)
+    nothing_path = tmp_path / "nothing.parquet"
+    withdrawn.iloc[:0].to_parquet(nothing_path)
 
-    main_1 = run_finetune_script(tiny_dir, pairs_path, tmp_path / "main1", "runs", 1)
-    assert sorted(main_1["fact_id"]) == facts and main_1["template"].nunique() > 1
-    arm_2 = run_finetune_script(
-        tiny_dir,
-        pairs_path,
-        tmp_path / "withdrawal2",
-        "arms/withdrawal",
-        2,
-        previous=str(tmp_path / "main1"),
-        withdrawn=str(withdrawn_path),
-    )
-    assert sorted(arm_2["fact_id"]) == facts[4:]
-    single_1 = run_finetune_script(tiny_dir, pairs_path, tmp_path / "single1", "arms/single_template", 1)
-    single_2 = run_finetune_script(
-        tiny_dir, pairs_path, tmp_path / "single2", "arms/single_template", 2, previous=str(tmp_path / "single1")
-    )
-    for seen in (single_1, single_2):
+    main = run_train_script(tiny_dir, pairs_path, tmp_path / "main", "runs", [1, 2, 3])
+    assert sorted(main[1]["fact_id"]) == facts and main[1]["template"].nunique() > 1
+    start = str(tmp_path / "main/finetune/epoch_01")
+    arm = run_train_script(tiny_dir, pairs_path, tmp_path / "withdrawal", "arms/withdrawal", [2, 3], start=start, withdrawn=str(withdrawn_path))
+    assert sorted(arm[2]["fact_id"]) == sorted(arm[3]["fact_id"]) == facts[4:]
+    run_train_script(tiny_dir, pairs_path, tmp_path / "same", "arms/withdrawal", [2, 3], start=start, withdrawn=str(nothing_path))
+    for name in ("epoch_03/adapter_model.safetensors", "epoch_02/training_state.pt"):
+        same, uninterrupted = (tmp_path / run / "finetune" / name for run in ("same", "main"))
+        assert same.read_bytes() == uninterrupted.read_bytes(), name
+    single = run_train_script(tiny_dir, pairs_path, tmp_path / "single", "arms/single_template", [1, 2])
+    for seen in single.values():
         assert sorted(seen["fact_id"]) == facts and set(seen["template"]) == {0}
-    main_first = run_finetune_script(tiny_dir, pairs_path, tmp_path / "first1", "runs", 1, main_templates="first")
-    paraphrases = run_finetune_script(
-        tiny_dir, pairs_path, tmp_path / "para1", "arms/paraphrases", 1, main_templates="first"
-    )
-    assert set(main_first["template"]) == {0}
-    assert sorted(paraphrases["fact_id"]) == facts and set(paraphrases["template"]) == {0, 1, 2, 3, 4}
+    main_first = run_train_script(tiny_dir, pairs_path, tmp_path / "first", "runs", [1], main_templates="first")
+    paraphrases = run_train_script(tiny_dir, pairs_path, tmp_path / "para", "arms/paraphrases", [1], main_templates="first")
+    assert set(main_first[1]["template"]) == {0}
+    assert sorted(paraphrases[1]["fact_id"]) == facts and set(paraphrases[1]["template"]) == {0, 1, 2, 3, 4}

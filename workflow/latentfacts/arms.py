@@ -6,8 +6,8 @@
   template 0 only when main rotates through all paraphrases, and vice versa (one exposure per fact and
   epoch either way).
 
-An arm's runs live under `results/{run_dir}/seed{s}/...` with run_dir `runs` (main) or `arms/{arm}`, so
-the finetune and evaluate rules serve every arm through one path wildcard.
+An arm's runs live under `results/{run_dir}/seed{s}/...` with run_dir `runs` (main) or `arms/{arm}`; one
+rule definition, instantiated per arm (`train_{arm}`), trains and evaluates every arm's runs.
 """
 
 import numpy as np
@@ -61,6 +61,14 @@ def shares_main_run(arm, epoch, after_epoch):
     """Whether an arm's state at `epoch` is the main run's own: the base model (epoch 0) is the same for
     every arm, and the withdrawal arm trains exactly like main up to its withdrawal epoch."""
     return arm == "main" or epoch == 0 or (arm == "withdrawal" and epoch <= after_epoch)
+
+
+def own_epochs(arm, epochs, after_epoch):
+    """(trained, evaluated): the epochs whose fine-tuning state and evaluation table `arm`'s own run
+    computes; the other epochs it reads from the main run (shares_main_run). Only main evaluates
+    epoch 0, the base model."""
+    trained = [e for e in range(1, epochs + 1) if arm == "main" or not shares_main_run(arm, e, after_epoch)]
+    return trained, ([0] if arm == "main" else []) + trained
 
 
 def run_root(arm, seed, epoch, after_epoch):

@@ -1,4 +1,4 @@
-"""What the `baseline` and `evaluate` rules compute from a loaded model: every fact under the
+"""What the `baseline` and `train_*` rules compute from a loaded model: every fact under the
 evaluation template, scored teacher-forced, with a greedy `generate` cross-check of a random sample;
 and for the baseline, Monte Carlo samples and the knowledge class.
 """
@@ -33,6 +33,14 @@ def score_and_crosscheck(model, tokenizer, examples, sampling, batch_size, cross
         model, examples, scores, tokenizer.pad_token_id, end_of_turn_id(tokenizer), crosscheck_facts, seed, batch_size
     )
     log.info("greedy generate agrees with teacher forcing on all %d cross-checked facts", checked)
+    return scores
+
+
+def epoch_table(model, tokenizer, examples, sampling, batch_size, crosscheck_facts, seed, epoch):
+    """results/{run}/seed{s}/eval/epoch_{e}.parquet: the scores of `examples` after fine-tuning epoch
+    `epoch` (0: the base model), cross-checked on a sample drawn by (seed, epoch)."""
+    scores = score_and_crosscheck(model, tokenizer, examples, sampling, batch_size, crosscheck_facts, [seed, epoch])
+    scores.insert(1, "epoch", epoch)
     return scores
 
 

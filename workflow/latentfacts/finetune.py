@@ -185,11 +185,6 @@ def resume(base_model, previous, cfg, n_facts):
     return model, optimizer, scheduler
 
 
-def check_epoch(epoch, cfg):
-    if not 1 <= epoch <= cfg.epochs:
-        raise ValueError(f"fine-tuning epoch {epoch} is outside 1..finetune.epochs ({cfg.epochs})")
-
-
 def training_examples(tokenizer, train_facts, prompts):
     """(fact_id, template) -> Example for every training fact under every template it can be trained with."""
     used = range(len(prompts["templates"])) if prompts["train_templates"] == "all" else [0]

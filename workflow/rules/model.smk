@@ -52,14 +52,11 @@ if config["model"]["pretrain"]:
             "../scripts/pretrain_base.py"
 
 
-# --- baseline, fine-tuning, evaluation ---
+# --- baseline, training runs (fine-tuning and evaluation) ---
 
 
-# {run}: `runs` (the main run) or `arms/{arm}` (an arm of workflow/rules/seeds.smk, same rules)
 wildcard_constraints:
     seed=r"\d+",
-    epoch=r"\d\d",
-    run=r"runs|arms/[a-z_]+",
 
 
 rule baseline:
@@ -89,61 +86,61 @@ rule baseline:
         "../scripts/baseline.py"
 
 
-rule finetune:
-    input:
-        pairs="results/data/pairs.parquet",
-        model=base_model_input(),
-        previous=previous_epoch,
-        withdrawn=withdrawn_list,
-    output:
-        directory("results/{run}/seed{seed}/finetune/epoch_{epoch}"),
-    log:
-        f"{LOGS}/finetune/{{run}}/seed{{seed}}_epoch_{{epoch}}.log",
-    benchmark:
-        f"{BENCH}/finetune/{{run}}/seed{{seed}}_epoch_{{epoch}}.tsv"
-    conda:
-        "../../envs/gpu.yaml"
-    # one thread: a per-epoch job is mostly imports and model load, so on a small machine evaluate e
-    # and finetune e+1 side by side beat two threads each
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=30,
-        gpu=1,
-    params:
-        model=config["model"],
-        prompts=config["prompts"],
-        finetune=config["finetune"],
-        withdraw_after=WITHDRAW_AFTER,
-    script:
-        "../scripts/finetune.py"
+# One job per run and seed trains every epoch and scores each right away, with the base model loaded
+# once: per-epoch jobs would load it 41 times (minutes per load at 8B, most of each job on a CPU).
+# The per-epoch outputs stay; a run is rerun as a whole. One rule per run (main and each switched-on
+# arm): they differ only in which epochs they own, which an output list cannot take from a wildcard.
+for arm in ["main", *ARMS]:
+    trained, evaluated = own_epochs(arm, EPOCHS, WITHDRAW_AFTER)
+    run = run_dir(arm)
 
-
-rule evaluate:
-    input:
-        pairs="results/data/pairs.parquet",
-        model=base_model_input(),
-        adapter=evaluated_adapter,
-    output:
-        "results/{run}/seed{seed}/eval/epoch_{epoch}.parquet",
-    log:
-        f"{LOGS}/evaluate/{{run}}/seed{{seed}}_epoch_{{epoch}}.log",
-    benchmark:
-        f"{BENCH}/evaluate/{{run}}/seed{{seed}}_epoch_{{epoch}}.tsv"
-    conda:
-        "../../envs/gpu.yaml"
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=15,
-        gpu=1,
-    params:
-        model=config["model"],
-        prompts=config["prompts"],
-        # only the sampling settings: a change of baseline.samples must not redo every epoch
-        sampling={k: config["baseline"][k] for k in ("temperature", "top_k", "top_p")},
-        batch_size=config["evaluate"]["batch_size"],
-        crosscheck_facts=config["evaluate"]["crosscheck_facts"],
-        seed=config["seed"],
-    script:
-        "../scripts/evaluate.py"
+    rule:
+        name:
+            f"train_{arm}"
+        input:
+            pairs="results/data/pairs.parquet",
+            model=base_model_input(),
+            # where the run starts: fresh adapters, or main's state at the epoch the arm leaves it
+            start=checkpoint_path(arm, "{seed}", trained[0] - 1, WITHDRAW_AFTER) or [],
+            withdrawn=(
+                "results/arms/withdrawal/seed{seed}/withdrawn.parquet"
+                if arm == "withdrawal"
+                else []
+            ),
+        output:
+            checkpoints=[
+                directory(f"results/{run}/seed{{seed}}/finetune/epoch_{e:02d}")
+                for e in trained
+            ],
+            evals=[
+                f"results/{run}/seed{{seed}}/eval/epoch_{e:02d}.parquet"
+                for e in evaluated
+            ],
+        log:
+            f"{LOGS}/train/{run}/seed{{seed}}.log",
+        benchmark:
+            f"{BENCH}/train/{run}/seed{{seed}}.tsv"
+        conda:
+            "../../envs/gpu.yaml"
+        threads: 2
+        resources:
+            mem_mb=4000,
+            runtime=240,
+            gpu=1,
+        params:
+            run=run,
+            epochs=trained,
+            evaluate_base=0 in evaluated,
+            model=config["model"],
+            prompts=config["prompts"],
+            finetune=config["finetune"],
+            withdraw_after=WITHDRAW_AFTER,
+            # only the sampling settings: a change of baseline.samples must not redo the runs
+            sampling={
+                k: config["baseline"][k] for k in ("temperature", "top_k", "top_p")
+            },
+            batch_size=config["evaluate"]["batch_size"],
+            crosscheck_facts=config["evaluate"]["crosscheck_facts"],
+            seed=config["seed"],
+        script:
+            "../scripts/train_run.py"

@@ -1,8 +1,8 @@
 """Measurements beside the survival analysis (issue 7): log-probability dynamics, forgetting, reverse and
 linear probes on the main run, and two arms with their own training runs (withdrawal, augmentation).
 
-An arm's runs live under results/arms/{arm}/seed{s}/ and are made by the same finetune/evaluate rules as
-the main run (results/runs/seed{s}/); epochs an arm shares with the main run are read from the main run.
+An arm's runs live under results/arms/{arm}/seed{s}/ and are made by a train_{arm} rule like the main
+run's (results/runs/seed{s}/, see model.smk); epochs an arm shares with the main run are read from there.
 """
 
 from latentfacts.arms import (
@@ -11,7 +11,6 @@ from latentfacts.arms import (
     check_measurements,
     checkpoint_path,
     eval_path,
-    extra_arms,
     run_dir,
     template_mode,
 )
@@ -20,8 +19,6 @@ from latentfacts.probing import probe_epochs
 check_measurements(config)
 
 MEASUREMENTS = config["measurements"]
-WITHDRAW_AFTER = MEASUREMENTS["withdrawal"]["after_epoch"]
-ARMS = extra_arms(config)
 FIGURES = "results/figures"
 ANALYSIS = "results/analysis"
 ALL_EPOCHS = [(s, e) for s in SEEDS for e in range(EPOCHS + 1)]
