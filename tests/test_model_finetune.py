@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 import torch
 
-from latentfacts.finetune import TrainConfig, check_epoch, resume, save_epoch, train_epoch, training_examples
-from latentfacts.lm import load_model, load_tokenizer
+from latentfacts.finetune import TrainConfig, resume, save_epoch, train_epoch, training_examples
+from latentfacts.lm import ModelInputError, load_model, load_tokenizer, with_each_adapter
 from latentfacts.prompts import encode_facts, end_of_turn_id
 from latentfacts.sampling import crosscheck_greedy
 from latentfacts.scoring import score_examples
@@ -113,6 +113,18 @@ def test_templates_rotate_so_every_fact_sees_each_template_equally():
     assert set(epoch_plan(fact_ids, fixed, 4, 3)["template"]) == {0}
 
 
-def test_epoch_outside_the_configured_range_is_refused():
-    with pytest.raises(ValueError, match=r"epoch 11 is outside 1..finetune.epochs \(10\)"):
-        check_epoch(11, CFG)
+def test_adapters_swapped_on_one_base_model_score_as_freshly_loaded_ones(setting, trained, tmp_path):
+    tokenizer, evaluation = setting[0], trained["evaluation"]
+    trained["model"].save_pretrained(tmp_path / "last")
+    adapters = [str(trained["epoch_one"]), None, str(tmp_path / "last"), str(trained["epoch_one"])]
+    model_config = {"name_or_path": tiny_lm_dir(), "dtype": "float32", "device": "cpu", "trust_remote_code": False}
+
+    def logprobs(model):
+        return score_examples(model, evaluation, tokenizer.pad_token_id, progress=False)["logprob"].tolist()
+
+    swapped = [logprobs(model) for model in with_each_adapter(model_config, adapters)]
+    fresh = [logprobs(load_model(tiny_lm_dir(), adapter=adapter)) for adapter in adapters]
+    assert swapped == fresh
+    assert swapped[0] == swapped[3] and swapped[0] != swapped[1] != swapped[2]
+    with pytest.raises(ModelInputError, match="has no adapter_config.json"):
+        next(with_each_adapter(model_config, [None, str(tmp_path)]))

@@ -64,6 +64,11 @@ def load_tokenizer(name_or_path, chat_template=None, trust_remote_code=False):
     return tokenizer
 
 
+def check_adapter(adapter):
+    if not os.path.isfile(os.path.join(adapter, "adapter_config.json")):
+        raise ModelInputError(f"adapter directory {adapter!r} has no adapter_config.json")
+
+
 def load_model(name_or_path, dtype="float32", device="cpu", adapter=None, trust_remote_code=False):
     """The model in eval mode on `device`, with the PEFT adapter directory `adapter` applied if given.
 
@@ -74,8 +79,8 @@ def load_model(name_or_path, dtype="float32", device="cpu", adapter=None, trust_
     from transformers import AutoModelForCausalLM, GenerationConfig
 
     check_model_location(name_or_path)
-    if adapter is not None and not os.path.isfile(os.path.join(adapter, "adapter_config.json")):
-        raise ModelInputError(f"adapter directory {adapter!r} has no adapter_config.json")
+    if adapter is not None:
+        check_adapter(adapter)
     model = AutoModelForCausalLM.from_pretrained(
         name_or_path, dtype=getattr(torch, dtype), trust_remote_code=trust_remote_code
     )
@@ -107,3 +112,33 @@ def load_model_for(model_config, adapter=None):
         adapter,
         model_config["trust_remote_code"],
     )
+
+
+def with_each_adapter(model_config, adapters):
+    """Yield the model config section `model` names with each adapter directory of `adapters` in turn
+    (None: the base model alone). The base model is loaded once; only the adapter weights are swapped."""
+    for adapter in adapters:
+        if adapter is not None:
+            check_adapter(adapter)  # every directory, before any model work
+    model = load_model_for(model_config)
+    active = None
+    for number, adapter in enumerate(adapters):
+        if adapter is None:
+            if active is None:
+                yield model
+            else:
+                with model.disable_adapter():
+                    yield model
+            continue
+        name = f"adapter{number}"
+        if active is None:
+            from peft import PeftModel
+
+            model = PeftModel.from_pretrained(model, adapter, adapter_name=name)
+        else:
+            model.load_adapter(adapter, adapter_name=name)
+            model.set_adapter(name)
+            model.delete_adapter(active)
+        active = name
+        model.eval()
+        yield model

@@ -3,7 +3,7 @@
 import pandas as pd
 
 from latentfacts.evaluation import sampling_from_config
-from latentfacts.lm import load_model_for, load_tokenizer_for
+from latentfacts.lm import load_tokenizer_for, with_each_adapter
 from latentfacts.prompts import encode_facts
 from latentfacts.rulelog import log_to
 from latentfacts.scoring import score_examples
@@ -20,8 +20,8 @@ def main(smk):
     examples = encode_facts(tokenizer, facts, config["prompts"]["system_message"], templates, range(len(templates)))
     sampling = sampling_from_config(config["baseline"])
     scores = []
-    for (seed, epoch), adapter in zip(smk.params.seed_epochs, smk.params.adapters):
-        model = load_model_for(config["model"], adapter)
+    models = with_each_adapter(config["model"], smk.params.adapters)
+    for (seed, epoch), model in zip(smk.params.seed_epochs, models):
         scored = score_examples(model, examples, tokenizer.pad_token_id, sampling, config["evaluate"]["batch_size"])
         scores.append(scored.assign(seed=seed, epoch=epoch, template=[ex.template for ex in examples]))
         print(f"epoch {epoch}: held-out recall {scored['correct'].mean():.3f}")

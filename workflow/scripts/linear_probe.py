@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 
 from latentfacts.figures import save
-from latentfacts.lm import load_model_for, load_tokenizer_for
+from latentfacts.lm import load_tokenizer_for, with_each_adapter
 from latentfacts.measurement_figures import linear_probe
 from latentfacts.probing import (
     half_split,
@@ -32,8 +32,8 @@ def main(smk):
     texts, spans = probe_prompts(tokenizer, facts, config["prompts"]["system_message"], template)
     positions = term_end_positions(tokenizer, texts, spans)
     rows = []
-    for (seed, epoch), adapter in zip(smk.params.seed_epochs, smk.params.adapters):
-        model = load_model_for(config["model"], adapter)
+    models = with_each_adapter(config["model"], smk.params.adapters)
+    for (seed, epoch), model in zip(smk.params.seed_epochs, models):
         states = hidden_states_at(model, tokenizer, texts, positions, config["evaluate"]["batch_size"])
         for result in probe_layers(states, digits, train_mask, settings["C"], config["seed"]):
             rows.append({"seed": seed, "epoch": epoch, "digit_position": settings["digit_position"], **result})

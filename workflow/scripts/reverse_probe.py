@@ -4,7 +4,7 @@ import pandas as pd
 
 from latentfacts.evaluation import sampling_from_config
 from latentfacts.figures import save
-from latentfacts.lm import load_model_for, load_tokenizer_for
+from latentfacts.lm import load_tokenizer_for, with_each_adapter
 from latentfacts.measurement_figures import reverse_probe
 from latentfacts.reverse_probe import recall_table, reverse_examples
 from latentfacts.rulelog import log_to
@@ -25,8 +25,8 @@ def main(smk):
         tokenizer, pairs, config["prompts"]["system_message"], config["measurements"]["reverse_probe"]["template"]
     )
     scores = []
-    for (seed, epoch), adapter in zip(smk.params.seed_epochs, smk.params.adapters):
-        model = load_model_for(config["model"], adapter)
+    models = with_each_adapter(config["model"], smk.params.adapters)
+    for (seed, epoch), model in zip(smk.params.seed_epochs, models):
         scored = score_examples(model, examples, tokenizer.pad_token_id, sampling, config["evaluate"]["batch_size"])
         scores.append(scored.assign(seed=seed, epoch=epoch))
     reverse = pd.concat(scores, ignore_index=True).merge(pairs[["fact_id", "ontology", "split"]], on="fact_id")
