@@ -14,11 +14,24 @@ class CrosscheckError(AssertionError):
     """Teacher-forced greedy correctness disagrees with real greedy generation."""
 
 
+def prefilled_cache(model, input_ids, attention_mask, copies):
+    """The KV cache of the left-padded prompts, computed once and repeated `copies` times per prompt.
+    (generate's own `num_return_sequences` repeats the prompts before its prefill, so it would run
+    the same prompt `copies` times.)"""
+    with torch.inference_mode():
+        position_ids = (attention_mask.cumsum(-1) - 1).clamp(min=0)
+        cache = model(
+            input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids, use_cache=True
+        ).past_key_values
+    cache.batch_repeat_interleave(copies)
+    return cache
+
+
 def generate_answers(model, examples, pad_id, end_id, batch_size, sampling=None, samples=1, progress=True):
     """For each example, `samples` generated answers (token id tuples, at most target length + 1
     tokens, stopping at the end-of-turn token). `sampling=None` decodes greedily. Every decoding
-    setting is passed explicitly; prompts are left-padded and prefilled once per batch
-    (`num_return_sequences` repeats them after the prefill)."""
+    setting is passed explicitly; prompts are left-padded, and with several samples each prompt is
+    prefilled once (all but its last token, whose logits generate computes from the cache)."""
     answers = [None] * len(examples)
     settings = {"do_sample": False}
     if sampling is not None:
@@ -26,11 +39,13 @@ def generate_answers(model, examples, pad_id, end_id, batch_size, sampling=None,
     device = model.device
     for batch in tqdm(length_batches(examples, batch_size), desc="generate", disable=not progress, mininterval=5):
         input_ids, attention_mask, _, _ = pad_batch([examples[i].prompt_ids for i in batch], pad_id, "left")
+        input_ids, attention_mask = input_ids.to(device), attention_mask.to(device)
+        if samples > 1:
+            settings["past_key_values"] = prefilled_cache(model, input_ids[:, :-1], attention_mask[:, :-1], samples)
         output = model.generate(
-            input_ids=input_ids.to(device),
-            attention_mask=attention_mask.to(device),
+            input_ids=input_ids.repeat_interleave(samples, dim=0),
+            attention_mask=attention_mask.repeat_interleave(samples, dim=0),
             max_new_tokens=max(len(examples[i].target_ids) for i in batch) + 1,
-            num_return_sequences=samples,
             eos_token_id=end_id,
             pad_token_id=pad_id,
             **settings,
@@ -46,7 +61,7 @@ def matches_target(answer, target_ids):
 
 
 def monte_carlo_hits(model, examples, pad_id, end_id, sampling, samples, seed, batch_size, progress=True):
-    """Number of `samples` seeded samples per example that equal its target."""
+    """Number of `samples` seeded samples per example that equal its target (drawn with real `generate`)."""
     torch.manual_seed(seed)
     answers = generate_answers(model, examples, pad_id, end_id, batch_size, sampling, samples, progress)
     return np.array([sum(matches_target(a, ex.target_ids) for a in answers[i]) for i, ex in enumerate(examples)])
