@@ -16,7 +16,7 @@ from latentfacts.sampling import (
     matches_target,
     monte_carlo_hits,
 )
-from latentfacts.scoring import Sampling, score_examples, target_logits
+from latentfacts.scoring import Sampling, score_examples, shared_prefix_length, target_logits
 from tiny_lm import SYSTEM, TEMPLATES, tiny_facts, tiny_lm_dir
 
 
@@ -58,6 +58,20 @@ def test_head_at_target_positions_equals_full_forward_logits(lm):
         torch.testing.assert_close(logits[row : row + len(ex.target_ids)], full, atol=1e-5, rtol=1e-5)
         assert targets[row : row + len(ex.target_ids)].tolist() == list(ex.target_ids)
         row += len(ex.target_ids)
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_shared_prompt_start_run_once_gives_the_full_forward_logits(lm, side):
+    model, tokenizer, examples = lm
+    batch = examples[:9]
+    shared = shared_prefix_length(batch)
+    assert shared > len(tokenizer(SYSTEM, add_special_tokens=False)["input_ids"])  # chat header + system message
+    assert len({ex.prompt_ids[: shared + 1] for ex in batch}) > 1
+    with torch.no_grad():
+        cached, targets = target_logits(model, batch, tokenizer.pad_token_id, side, shared)
+        full, same_targets = target_logits(model, batch, tokenizer.pad_token_id, side)
+    torch.testing.assert_close(cached, full, atol=1e-5, rtol=1e-5)
+    assert targets.tolist() == same_targets.tolist()
 
 
 @pytest.mark.parametrize("batch_size,side", [(1, "left"), (7, "left"), (7, "right"), (1000, "right")])

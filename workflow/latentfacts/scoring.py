@@ -3,7 +3,8 @@ that one sample equals the target, and the rank of the first target token.
 
 Prompt + target are fed once; the output head runs only at the positions that predict target tokens
 (hidden states are gathered first), so a 128k vocabulary costs batch x target-length logits, not
-batch x sequence-length. Examples are sorted by length and padded (left or right; position ids follow
+batch x sequence-length. The tokens every prompt starts with (chat header, system message) are run
+once per batch, not once per fact. Examples are sorted by length and padded (left or right; position ids follow
 the attention mask), so the answers do not depend on batch size or padding side.
 """
 
@@ -71,19 +72,43 @@ def causal_lm_parts(model):
     return base.get_decoder(), base.get_output_embeddings(), softcap
 
 
-def target_logits(model, examples, pad_id, side):
+def shared_prefix_length(examples):
+    """How many leading prompt tokens all `examples` share (the chat header, system message and the
+    template's first words), leaving at least each prompt's last token, which predicts the target."""
+    first = examples[0].prompt_ids
+    length = min(len(ex.prompt_ids) for ex in examples) - 1
+    for ex in examples:
+        while length and ex.prompt_ids[:length] != first[:length]:
+            length -= 1
+    return max(length, 0)
+
+
+def target_logits(model, examples, pad_id, side, shared=0):
     """Logits (float32) at every position that predicts a target token, stacked in example order,
-    plus the target token ids in the same order. One forward pass over prompt + target[:-1]."""
+    plus the target token ids in the same order. One forward pass over prompt + target[:-1]; with
+    `shared` > 0 the first `shared` tokens, which every example has, are run once for the batch and
+    only the rest of each sequence is fed after their cache."""
     decoder, head, softcap = causal_lm_parts(model)
-    sequences = [ex.prompt_ids + ex.target_ids[:-1] for ex in examples]
-    input_ids, attention_mask, position_ids, offsets = pad_batch(sequences, pad_id, side)
     device = head.weight.device
+    sequences = [(ex.prompt_ids + ex.target_ids[:-1])[shared:] for ex in examples]
+    input_ids, attention_mask, position_ids, offsets = pad_batch(sequences, pad_id, side)
+    cache = None
+    if shared:
+        prefix = torch.tensor([examples[0].prompt_ids[:shared]], device=device)
+        cache = decoder(input_ids=prefix, use_cache=True).past_key_values
+        cache.batch_repeat_interleave(len(examples))
+        attention_mask = torch.cat([torch.ones(len(examples), shared, dtype=torch.long), attention_mask], dim=1)
+        position_ids = position_ids + shared
     hidden = decoder(
-        input_ids=input_ids.to(device), attention_mask=attention_mask.to(device), position_ids=position_ids.to(device)
+        input_ids=input_ids.to(device),
+        attention_mask=attention_mask.to(device),
+        position_ids=position_ids.to(device),
+        past_key_values=cache,
+        use_cache=cache is not None,
     ).last_hidden_state
     rows, cols = [], []
     for row, (ex, offset) in enumerate(zip(examples, offsets)):
-        first = offset + len(ex.prompt_ids) - 1  # the last prompt token predicts the first target token
+        first = offset + len(ex.prompt_ids) - shared - 1  # the last prompt token predicts the first target token
         rows += [row] * len(ex.target_ids)
         cols += range(first, first + len(ex.target_ids))
     logits = head(hidden[torch.tensor(rows, device=device), torch.tensor(cols, device=device)]).float()
@@ -113,8 +138,9 @@ def score_examples(model, examples, pad_id, sampling=Sampling(), batch_size=64, 
     correct = np.zeros(len(examples), dtype=bool)
     rank = np.zeros(len(examples), dtype=np.int64)
     batches = length_batches(examples, batch_size)
+    shared = shared_prefix_length(examples) if examples else 0
     for batch in tqdm(batches, desc="score", disable=not progress, mininterval=5):
-        logits, targets = target_logits(model, [examples[i] for i in batch], pad_id, side)
+        logits, targets = target_logits(model, [examples[i] for i in batch], pad_id, side, shared)
         token_logprob = torch.log_softmax(logits, -1).gather(1, targets[:, None])[:, 0].double().cpu()
         token_sampled = sampled_log_probs(logits, warpers).gather(1, targets[:, None])[:, 0].double().cpu()
         token_hit = (logits.argmax(-1) == targets).cpu()
