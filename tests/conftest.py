@@ -68,3 +68,9 @@ def small_study_args(project, extra=""):
 def project(tmp_path):
     """A fresh copy of the project for one test."""
     return copy_project(tmp_path / "project")
+
+
+def pytest_collection_modifyitems(items):
+    """The SLURM test last: once it has installed SLURM's client, every later Snakemake start waits
+    ~9 s for the SLURM executor plugin's `scontrol show config` (no controller left to answer)."""
+    items.sort(key=lambda item: item.get_closest_marker("slurm") is not None)
