@@ -10,6 +10,7 @@ from latentfacts.lm import load_model, load_tokenizer
 from latentfacts.prompts import encode_facts, end_of_turn_id
 from latentfacts.sampling import (
     CrosscheckError,
+    binomial_hits,
     crosscheck_greedy,
     generate_answers,
     knowledge_classes,
@@ -151,3 +152,26 @@ def test_monte_carlo_hits_are_seeded(lm):
     runs = [monte_carlo_hits(model, examples[:12], tokenizer.pad_token_id, end_id, Sampling(), 20, seed, 8, False) for seed in (5, 5, 6)]
     assert runs[0].tolist() == runs[1].tolist()
     assert runs[0].tolist() != runs[2].tolist()
+
+
+def test_binomial_hits_have_the_law_of_real_samples(lm, scores):
+    """Over every fact, the hits of 50 real samples and 50 binomial draws per fact agree in total and
+    in the number of facts hit at least once (each within 4 standard deviations of the difference)."""
+    model, tokenizer, examples = lm
+    draws, p = 50, scores["p_sample"].to_numpy()
+    real = monte_carlo_hits(model, examples, tokenizer.pad_token_id, end_of_turn_id(tokenizer), Sampling(), draws, 3, 16, False)
+    drawn = binomial_hits(p, draws, seed=3)
+    assert drawn.tolist() == binomial_hits(p, draws, seed=3).tolist() and drawn.max() <= draws
+    total_sd = np.sqrt(2 * np.sum(draws * p * (1 - p)))
+    assert abs(real.sum() - drawn.sum()) <= 4 * total_sd, (real.sum(), drawn.sum())
+    found = 1 - (1 - p) ** draws
+    assert abs((real > 0).sum() - (drawn > 0).sum()) <= 4 * np.sqrt(2 * np.sum(found * (1 - found))) + 1
+
+
+def test_baseline_with_binomial_draws_decodes_nothing_and_keeps_the_classes_rule(lm):
+    model, tokenizer, examples = lm
+    settings = {"samples": 50, "temperature": 1.0, "top_k": 0, "top_p": 1.0, "monte_carlo": "binomial", "latent_rule": "monte_carlo", "latent_threshold": 0.5, "batch_size": 16}
+    table = baseline_table(model, tokenizer, examples, settings, crosscheck_facts=8, seed=0)
+    assert table["mc_hits"].tolist() == binomial_hits(table["p_sample"], 50, 0).tolist()
+    assert (table.loc[table["knowledge"] == "latent", "mc_hits"] > 0).all()
+    assert (table.loc[(table["knowledge"] == "unknown"), "mc_hits"] == 0).all()

@@ -1,12 +1,12 @@
 """What the `baseline` and `train_*` rules compute from a loaded model: every fact under the
 evaluation template, scored teacher-forced, with a greedy `generate` cross-check of a random sample;
-and for the baseline, Monte Carlo samples and the knowledge class.
+and for the baseline, Monte Carlo hits (real samples, or drawn from their exact law) and the knowledge class.
 """
 
 import logging
 
 from latentfacts.prompts import encode_facts, end_of_turn_id
-from latentfacts.sampling import crosscheck_greedy, knowledge_classes, monte_carlo_hits
+from latentfacts.sampling import binomial_hits, crosscheck_greedy, knowledge_classes, monte_carlo_hits
 from latentfacts.scoring import Sampling, score_examples
 
 log = logging.getLogger(__name__)
@@ -49,10 +49,13 @@ def baseline_table(model, tokenizer, examples, baseline, crosscheck_facts, seed)
     sampling = sampling_from_config(baseline)
     table = score_and_crosscheck(model, tokenizer, examples, sampling, baseline["batch_size"], crosscheck_facts, seed)
     table["mc_samples"] = baseline["samples"]
-    table["mc_hits"] = monte_carlo_hits(
-        model, examples, tokenizer.pad_token_id, end_of_turn_id(tokenizer), sampling,
-        baseline["samples"], seed, baseline["batch_size"],
-    )
+    if baseline.get("monte_carlo", "generate") == "generate":
+        table["mc_hits"] = monte_carlo_hits(
+            model, examples, tokenizer.pad_token_id, end_of_turn_id(tokenizer), sampling,
+            baseline["samples"], seed, baseline["batch_size"],
+        )
+    else:
+        table["mc_hits"] = binomial_hits(table["p_sample"], baseline["samples"], seed)
     table["knowledge"] = knowledge_classes(
         table["correct"], table["p_sample"], table["mc_hits"], baseline["samples"],
         baseline["latent_rule"], baseline["latent_threshold"],

@@ -67,6 +67,13 @@ def monte_carlo_hits(model, examples, pad_id, end_id, sampling, samples, seed, b
     return np.array([sum(matches_target(a, ex.target_ids) for a in answers[i]) for i, ex in enumerate(examples)])
 
 
+def binomial_hits(p_sample, samples, seed):
+    """Hits of `samples` samples per fact drawn from their exact law: a real sample equals the target
+    with probability p_sample, independently of the others, so Binomial(samples, p_sample) has the
+    distribution of monte_carlo_hits, with nothing decoded."""
+    return np.random.default_rng(seed).binomial(samples, np.clip(np.asarray(p_sample, dtype=float), 0.0, 1.0))
+
+
 def crosscheck_greedy(model, examples, scores, pad_id, end_id, n_facts, seed, batch_size):
     """Greedy-generate a seeded random sample of `n_facts` examples and compare with the teacher-forced
     `correct` in `scores` (aligned with `examples`). Raises CrosscheckError naming every disagreement.
