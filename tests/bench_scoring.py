@@ -75,17 +75,19 @@ def random_llama_8b(device):
     return model
 
 
-def synthetic_examples(n_facts, prompt_lengths, target_length, vocab, seed):
-    """Examples of random tokens with the real prompts' lengths (cycled) and identifier-sized targets."""
+def synthetic_examples(n_facts, prompt_lengths, shared, target_length, vocab, seed):
+    """Examples of random tokens with the real prompts' lengths (cycled), the first `shared` tokens the
+    same in every prompt (as the chat header and system message are), and identifier-sized targets."""
     import random
 
     from latentfacts.prompts import Example
 
     rng = random.Random(seed)
+    start = tuple(rng.randrange(1000, vocab) for _ in range(shared))
     return [
         Example(
             f"F{i:05d}", 0,
-            tuple(rng.randrange(1000, vocab) for _ in range(prompt_lengths[i % len(prompt_lengths)])),
+            start + tuple(rng.randrange(1000, vocab) for _ in range(prompt_lengths[i % len(prompt_lengths)] - shared)),
             (*(rng.randrange(1000, vocab) for _ in range(target_length)), LLAMA_EOT),
         )
         for i in range(n_facts)
@@ -93,8 +95,9 @@ def synthetic_examples(n_facts, prompt_lengths, target_length, vocab, seed):
 
 
 def llama_prompt_lengths(results_dir):
-    """Token counts of our prompts under Llama-3.1's chat format, estimated from the configured templates
-    (about 4 characters per token for English text) plus the header block."""
+    """(token counts of our prompts, tokens every prompt starts with) under Llama-3.1's chat format,
+    estimated from the configured templates (about 4 characters per token for English text) plus the
+    header block; the shared start is the header and the system message."""
     import pandas as pd
     import yaml
 
@@ -105,10 +108,11 @@ def llama_prompt_lengths(results_dir):
     if pairs.exists():
         labels = pd.read_parquet(pairs)["label"].tolist()
     template = prompts["templates"][prompts["evaluation_template"]]
-    return [
+    lengths = [
         LLAMA_HEADER_TOKENS + round(len(prompts["system_message"] + template.format(label=label, ontology="HPO")) / 4)
         for label in labels
     ]
+    return lengths, LLAMA_HEADER_TOKENS + round(len(prompts["system_message"]) / 4)
 
 
 def tiny_or_embedded(results_dir):
@@ -158,9 +162,9 @@ def run(args):
     if args.model == "llama-3.1-8b-random":
         model = random_llama_8b(device)
         results["model"] = "Llama-3.1-8B architecture, random bf16 weights"
-        prompt_lengths = llama_prompt_lengths(args.results)
-        examples = synthetic_examples(args.facts, prompt_lengths, 8, 128256, seed=0)
-        train = synthetic_examples(args.train_facts, prompt_lengths, 8, 128256, seed=1)
+        prompt_lengths, shared = llama_prompt_lengths(args.results)
+        examples = synthetic_examples(args.facts, prompt_lengths, shared, 8, 128256, seed=0)
+        train = synthetic_examples(args.train_facts, prompt_lengths, shared, 8, 128256, seed=1)
         pad_id, end_id = LLAMA_PAD, LLAMA_EOT
     else:
         directory, facts, system_message, template, label = tiny_or_embedded(args.results)
