@@ -134,7 +134,8 @@ for arm in ["main", *ARMS]:
             model=config["model"],
             prompts=config["prompts"],
             finetune=config["finetune"],
-            withdraw_after=WITHDRAW_AFTER,
+            # only the withdrawal arm's: moving it must not redo the other runs
+            withdraw_after=WITHDRAW_AFTER if arm == "withdrawal" else None,
             # only the sampling settings: a change of baseline.samples must not redo the runs
             sampling={
                 k: config["baseline"][k] for k in ("temperature", "top_k", "top_p")
