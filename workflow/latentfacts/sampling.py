@@ -7,41 +7,32 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
-from latentfacts.scoring import length_batches, pad_batch
+from latentfacts.scoring import causal_lm_parts, length_batches, pad_batch, repeated_cache
 
 
 class CrosscheckError(AssertionError):
     """Teacher-forced greedy correctness disagrees with real greedy generation."""
 
 
-def prefilled_cache(model, input_ids, attention_mask, copies):
-    """The KV cache of the left-padded prompts, computed once and repeated `copies` times per prompt.
-    (generate's own `num_return_sequences` repeats the prompts before its prefill, so it would run
-    the same prompt `copies` times.)"""
-    with torch.inference_mode():
-        position_ids = (attention_mask.cumsum(-1) - 1).clamp(min=0)
-        cache = model(
-            input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids, use_cache=True
-        ).past_key_values
-    cache.batch_repeat_interleave(copies)
-    return cache
-
-
 def generate_answers(model, examples, pad_id, end_id, batch_size, sampling=None, samples=1, progress=True):
     """For each example, `samples` generated answers (token id tuples, at most target length + 1
     tokens, stopping at the end-of-turn token). `sampling=None` decodes greedily. Every decoding
     setting is passed explicitly; prompts are left-padded, and with several samples each prompt is
-    prefilled once (all but its last token, whose logits generate computes from the cache)."""
+    prefilled once (all but its last token, whose logits generate computes from the cache): generate's
+    own `num_return_sequences` repeats the prompts before its prefill, running each `samples` times."""
     answers = [None] * len(examples)
     settings = {"do_sample": False}
     if sampling is not None:
         settings = {"do_sample": True, "temperature": sampling.temperature, "top_k": sampling.top_k, "top_p": sampling.top_p}
     device = model.device
     for batch in tqdm(length_batches(examples, batch_size), desc="generate", disable=not progress, mininterval=5):
-        input_ids, attention_mask, _, _ = pad_batch([examples[i].prompt_ids for i in batch], pad_id, "left")
-        input_ids, attention_mask = input_ids.to(device), attention_mask.to(device)
+        padded = pad_batch([examples[i].prompt_ids for i in batch], pad_id, "left")
+        input_ids, attention_mask, position_ids = (tensor.to(device) for tensor in padded[:3])
         if samples > 1:
-            settings["past_key_values"] = prefilled_cache(model, input_ids[:, :-1], attention_mask[:, :-1], samples)
+            with torch.inference_mode():
+                settings["past_key_values"] = repeated_cache(
+                    causal_lm_parts(model)[0], input_ids[:, :-1], attention_mask[:, :-1], position_ids[:, :-1], samples
+                )
         output = model.generate(
             input_ids=input_ids.repeat_interleave(samples, dim=0),
             attention_mask=attention_mask.repeat_interleave(samples, dim=0),

@@ -72,6 +72,16 @@ def causal_lm_parts(model):
     return base.get_decoder(), base.get_output_embeddings(), softcap
 
 
+def repeated_cache(decoder, input_ids, attention_mask, position_ids, copies):
+    """The KV cache of `input_ids` run once through the decoder stack, each row repeated `copies`
+    times, for a forward pass or `generate` that continues after those tokens."""
+    cache = decoder(
+        input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids, use_cache=True
+    ).past_key_values
+    cache.batch_repeat_interleave(copies)
+    return cache
+
+
 def shared_prefix_length(examples):
     """How many leading prompt tokens all `examples` share (the chat header, system message and the
     template's first words), leaving at least each prompt's last token, which predicts the target."""
@@ -95,8 +105,7 @@ def target_logits(model, examples, pad_id, side, shared=0):
     cache = None
     if shared:
         prefix = torch.tensor([examples[0].prompt_ids[:shared]], device=device)
-        cache = decoder(input_ids=prefix, use_cache=True).past_key_values
-        cache.batch_repeat_interleave(len(examples))
+        cache = repeated_cache(decoder, prefix, None, None, len(examples))
         attention_mask = torch.cat([torch.ones(len(examples), shared, dtype=torch.long), attention_mask], dim=1)
         position_ids = position_ids + shared
     hidden = decoder(
