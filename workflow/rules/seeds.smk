@@ -35,6 +35,22 @@ AUGMENTATION_ARMS = [
     augmentation_arm(config["prompts"]["train_templates"]),
 ]
 
+
+def adapter_dirs(arm, seed_epochs):
+    """The adapter directory of `arm` at each (seed, epoch): None at epoch 0, the base model."""
+    return [checkpoint_path(arm, s, e, WITHDRAW_AFTER) for s, e in seed_epochs]
+
+
+def semantic_epochs(wildcards):
+    """The (seed, epoch) pairs at which a run's held-out paraphrases are scored."""
+    return [(int(wildcards.seed), e) for e in SEMANTIC_EPOCHS]
+
+
+def model_inputs(dirs):
+    """What a rule that loads the model with each adapter directory of `dirs` depends on."""
+    return [*base_model_input(), *(d for d in dirs if d)]
+
+
 # What rule all asks of this stage: each switched-on measurement's table and figure.
 MEASUREMENT_TARGETS = [
     *(
@@ -144,12 +160,7 @@ rule forgetting_exposure:
 
 rule reverse_probe:
     input:
-        base_model_input(),
-        [
-            checkpoint_path("main", s, e, WITHDRAW_AFTER)
-            for s, e in REVERSE_EPOCHS
-            if e > 0
-        ],
+        model_inputs(adapter_dirs("main", REVERSE_EPOCHS)),
         pairs="results/data/pairs.parquet",
         evals=[eval_path("main", s, e, WITHDRAW_AFTER) for s, e in REVERSE_EPOCHS],
     output:
@@ -178,21 +189,14 @@ rule reverse_probe:
         gpu=1,
     params:
         seed_epochs=REVERSE_EPOCHS,
-        adapters=[
-            checkpoint_path("main", s, e, WITHDRAW_AFTER) for s, e in REVERSE_EPOCHS
-        ],
+        adapters=adapter_dirs("main", REVERSE_EPOCHS),
     script:
         "../scripts/reverse_probe.py"
 
 
 rule linear_probe:
     input:
-        base_model_input(),
-        [
-            checkpoint_path("main", s, e, WITHDRAW_AFTER)
-            for s, e in PROBE_EPOCHS
-            if e > 0
-        ],
+        model_inputs(adapter_dirs("main", PROBE_EPOCHS)),
         pairs="results/data/pairs.parquet",
     output:
         table=report(
@@ -219,9 +223,7 @@ rule linear_probe:
         gpu=1,
     params:
         seed_epochs=PROBE_EPOCHS,
-        adapters=[
-            checkpoint_path("main", s, e, WITHDRAW_AFTER) for s, e in PROBE_EPOCHS
-        ],
+        adapters=adapter_dirs("main", PROBE_EPOCHS),
     script:
         "../scripts/linear_probe.py"
 
@@ -282,12 +284,7 @@ rule retainability:
 
 rule heldout_probe:
     input:
-        base_model_input(),
-        lambda w: [
-            checkpoint_path(arm_of(w.run), int(w.seed), e, WITHDRAW_AFTER)
-            for e in SEMANTIC_EPOCHS
-            if e > 0
-        ],
+        lambda w: model_inputs(adapter_dirs(arm_of(w.run), semantic_epochs(w))),
         pairs="results/data/pairs.parquet",
     output:
         "results/{run}/seed{seed}/probes/heldout_templates.parquet",
@@ -306,11 +303,8 @@ rule heldout_probe:
         runtime=60,
         gpu=1,
     params:
-        seed_epochs=lambda w: [(int(w.seed), e) for e in SEMANTIC_EPOCHS],
-        adapters=lambda w: [
-            checkpoint_path(arm_of(w.run), int(w.seed), e, WITHDRAW_AFTER)
-            for e in SEMANTIC_EPOCHS
-        ],
+        seed_epochs=semantic_epochs,
+        adapters=lambda w: adapter_dirs(arm_of(w.run), semantic_epochs(w)),
     script:
         "../scripts/heldout_probe.py"
 
