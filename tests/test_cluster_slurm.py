@@ -102,7 +102,7 @@ def test_slurm_profile_runs_the_study_through_sbatch(tmp_path):
     assert run.returncode == 0, f"snakemake on SLURM failed ({run.returncode}):\n{output[-8000:]}"
     print(f"SLURM run of {TARGETS}: {wall:.0f} s")
 
-    # Every planned job (a group job lists its jobs indented) went through sbatch, to the partition
+    # Every planned job went through sbatch, to the partition
     # of its kind; GPU rules asked for a GPU.
     calls = sbatch_calls(output)
     assert set().union(*(rules for rules, _ in calls)) == planned_rules, (planned_rules, calls)
