@@ -4,6 +4,7 @@ import os
 
 from latentfacts.arms import checkpoint_path, extra_arms, own_epochs, run_dir
 from latentfacts.configcheck import check_config
+from latentfacts.probing import probe_epochs
 
 check_config(config)
 
@@ -35,6 +36,25 @@ def base_model_input():
     A hub name is no input (it is fetched by the loader)."""
     path = config["model"]["name_or_path"]
     return [path] if config["model"].get("pretrain") or os.path.exists(path) else []
+
+
+# --- measurements: rules that load the model with an adapter per (seed, epoch) ---
+
+
+def adapter_dirs(arm, seed_epochs):
+    """The adapter directory of `arm` at each (seed, epoch): None at epoch 0, the base model."""
+    return [checkpoint_path(arm, s, e, WITHDRAW_AFTER) for s, e in seed_epochs]
+
+
+def model_inputs(dirs):
+    """What a rule that loads the model with each adapter directory of `dirs` depends on."""
+    return [*base_model_input(), *(d for d in dirs if d)]
+
+
+def semantic_epochs(wildcards):
+    """The (seed, epoch) pairs at which a run's held-out paraphrases are scored (augmentation arm)."""
+    every = config["measurements"]["augmentation"]["every"]
+    return [(int(wildcards.seed), e) for e in probe_epochs(every, EPOCHS)]
 
 
 def all_targets():

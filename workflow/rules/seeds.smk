@@ -29,26 +29,10 @@ PROBE_EPOCHS = [
     for s in SEEDS
     for e in probe_epochs(MEASUREMENTS["linear_probe"]["every"], EPOCHS)
 ]
-SEMANTIC_EPOCHS = probe_epochs(MEASUREMENTS["augmentation"]["every"], EPOCHS)
 AUGMENTATION_ARMS = [
     "main",
     augmentation_arm(config["prompts"]["train_templates"]),
 ]
-
-
-def adapter_dirs(arm, seed_epochs):
-    """The adapter directory of `arm` at each (seed, epoch): None at epoch 0, the base model."""
-    return [checkpoint_path(arm, s, e, WITHDRAW_AFTER) for s, e in seed_epochs]
-
-
-def semantic_epochs(wildcards):
-    """The (seed, epoch) pairs at which a run's held-out paraphrases are scored."""
-    return [(int(wildcards.seed), e) for e in SEMANTIC_EPOCHS]
-
-
-def model_inputs(dirs):
-    """What a rule that loads the model with each adapter directory of `dirs` depends on."""
-    return [*base_model_input(), *(d for d in dirs if d)]
 
 
 # What rule all asks of this stage: each switched-on measurement's table and figure.
