@@ -40,7 +40,7 @@ def now(device):
 
 def import_overhead():
     """Seconds a fresh rule process spends starting Python and importing what the model rules import."""
-    code = "import torch, transformers, peft, pandas; from latentfacts import lm, scoring, finetune, evaluation"
+    code = "import torch, transformers, peft, pandas; from latentfacts.model import lm, scoring, finetune, evaluation"
     started = time.perf_counter()
     subprocess.run([sys.executable, "-c", code], check=True)
     return time.perf_counter() - started
@@ -80,7 +80,7 @@ def synthetic_examples(n_facts, prompt_lengths, shared, target_length, vocab, se
     same in every prompt (as the chat header and system message are), and identifier-sized targets."""
     import random
 
-    from latentfacts.prompts import Example
+    from latentfacts.model.prompts import Example
 
     rng = random.Random(seed)
     start = tuple(rng.randrange(1000, vocab) for _ in range(shared))
@@ -149,11 +149,11 @@ def run(args):
     import numpy as np
     import torch
 
-    from latentfacts.finetune import TrainConfig, resume, train_epoch
-    from latentfacts.lm import load_model, load_tokenizer
-    from latentfacts.prompts import end_of_turn_id, encode_facts
-    from latentfacts.sampling import generate_answers, matches_target, monte_carlo_hits
-    from latentfacts.scoring import Sampling, score_examples
+    from latentfacts.model.finetune import TrainConfig, resume, train_epoch
+    from latentfacts.model.lm import load_model, load_tokenizer
+    from latentfacts.model.prompts import end_of_turn_id, encode_facts
+    from latentfacts.model.sampling import generate_answers, matches_target, monte_carlo_hits
+    from latentfacts.model.scoring import Sampling, score_examples
 
     device, results = args.device, {"device": args.device}
     torch.manual_seed(0)

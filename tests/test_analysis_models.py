@@ -5,10 +5,10 @@ import pandas as pd
 import pytest
 from statsmodels.duration.hazard_regression import PHReg
 
-from latentfacts.cox import fit_cox
-from latentfacts.discrete_time import collapse_epochs, fit_discrete, person_period
-from latentfacts.dynamics import dynamics
-from latentfacts.kaplan_meier import kaplan_meier
+from latentfacts.analysis.cox import fit_cox
+from latentfacts.analysis.discrete_time import collapse_epochs, fit_discrete, person_period
+from latentfacts.analysis.dynamics import dynamics
+from latentfacts.analysis.kaplan_meier import kaplan_meier
 
 
 def simulated_epochs(n, log_hr, seeds=(0,), epochs=10, rng_seed=2):

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from latentfacts.summary import baseline_recall, degradation_by_exposure, hazard_ratio, markdown, recall_at
+from latentfacts.analysis.summary import baseline_recall, degradation_by_exposure, hazard_ratio, markdown, recall_at
 
 TRAJECTORIES = pd.DataFrame(
     {

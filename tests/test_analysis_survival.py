@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from latentfacts.survival import check_stable_k, horizon, model_columns, survival_table, usable_covariates
-from latentfacts.trajectories import InputError, build_trajectories
+from latentfacts.analysis.survival import check_stable_k, horizon, model_columns, survival_table, usable_covariates
+from latentfacts.analysis.trajectories import InputError, build_trajectories
 
 COVARIATES = ["latent", "log1p_id_frequency", "log1p_label_frequency", "log1p_n_annotations", "depth", "ontology"]
 LEVELS = ["HPO", "GO"]

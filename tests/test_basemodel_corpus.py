@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy.stats import spearmanr
 
-from latentfacts.corpus import (
+from latentfacts.basemodel.corpus import (
     CORPUS_QUESTIONS,
     PAIRS_COLUMNS,
     CorpusError,
@@ -17,7 +17,7 @@ from latentfacts.corpus import (
     synthetic_corpus,
     write_corpus,
 )
-from latentfacts.pretrain import CHAT_TEMPLATE, render_chat, train_tokenizer
+from latentfacts.basemodel.pretrain import CHAT_TEMPLATE, render_chat, train_tokenizer
 
 SYSTEM = "You are a biomedical ontology assistant. Answer with the identifier only."
 SETTINGS = {

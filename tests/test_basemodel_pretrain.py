@@ -5,7 +5,7 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from latentfacts.pretrain import CHAT_TEMPLATE, new_tiny_llama, pretrain, render_chat, train_tokenizer
+from latentfacts.basemodel.pretrain import CHAT_TEMPLATE, new_tiny_llama, pretrain, render_chat, train_tokenizer
 
 SYSTEM = "You are a biomedical ontology assistant. Answer with the identifier only."
 IDENTIFIERS = ["HP:0001250", "GO:0005634", "HP:0000118", "GO:0031012"]

@@ -7,7 +7,7 @@ import yaml
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from conftest import run_snakemake
-from latentfacts.corpus import CORPUS_QUESTIONS, read_documents
+from latentfacts.basemodel.corpus import CORPUS_QUESTIONS, read_documents
 
 TINY = {
     "model": {

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from conftest import ROOT
 
-from latentfacts.pubmed import PubMedError, pubmed_counts
+from latentfacts.data.pubmed import PubMedError, pubmed_counts
 
 PAIRS = pd.DataFrame(
     {

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from latentfacts.annotations import annotation_counts, read_gaf, read_hpoa
-from latentfacts.fetch import InputFileError
-from latentfacts.obo import read_ontology
+from latentfacts.data.annotations import annotation_counts, read_gaf, read_hpoa
+from latentfacts.data.fetch import InputFileError
+from latentfacts.data.obo import read_ontology
 
 DATA = Path(__file__).parent / "data"
 

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from conftest import run_snakemake
 
-from latentfacts.fetch import FetchError, InputFileError, fetch_source, open_text
+from latentfacts.data.fetch import FetchError, InputFileError, fetch_source, open_text
 
 EMBEDDED = Path(__file__).resolve().parents[1] / "resources" / "embedded"
 FAST = {"timeout": 0.5, "retries": 2, "backoff": 0.01}

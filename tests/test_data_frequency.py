@@ -4,8 +4,8 @@ import hashlib
 import pandas as pd
 import pytest
 
-from latentfacts.covariates import build_covariates, leading_zeros
-from latentfacts.frequency import corpus_frequency, count_phrases
+from latentfacts.data.covariates import build_covariates, leading_zeros
+from latentfacts.data.frequency import corpus_frequency, count_phrases
 
 CORPUS = """HP:0001250 is Seizure. A focal seizure (hp:0001250) is a SEIZURE too; seizures are many.
 HP:00012501 and XHP:0001250 are other strings. Café-au-lait spot: HP:0000957; café-au-lait spots.

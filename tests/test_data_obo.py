@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from latentfacts.fetch import InputFileError
-from latentfacts.obo import alt_id_map, read_ontology, terms_table
+from latentfacts.data.fetch import InputFileError
+from latentfacts.data.obo import alt_id_map, read_ontology, terms_table
 
 DATA = Path(__file__).parent / "data"
 

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from latentfacts.pairs import SampleError, build_pairs, candidates, spread
+from latentfacts.data.pairs import SampleError, build_pairs, candidates, spread
 
 PAIRS = {"bins": 4, "stratify_by": "n_annotations", "label_min_chars": 3, "label_max_chars": 40}
 ONTOLOGIES = {"HPO": {"namespace": None, "train": 20, "withheld": 0}, "GO": {"namespace": "cellular_component", "train": 6, "withheld": 6}}

@@ -12,7 +12,7 @@ import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from latentfacts.arms import ARMS
+from latentfacts.measurements.arms import ARMS
 
 ROOT = Path(__file__).resolve().parents[1]
 ENVS = sorted((ROOT / "envs").glob("*.yaml"))
@@ -77,7 +77,7 @@ def imported_modules(path, seen=None):
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.level == 0:
-            # `from latentfacts import figures` imports the module latentfacts.figures
+            # `from latentfacts.analysis import figures` imports the module latentfacts.analysis.figures
             names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
         else:
             continue

@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 import torch
 
-from latentfacts.finetune import TrainConfig, resume, save_epoch, train_epoch, training_examples
-from latentfacts.lm import ModelInputError, load_model, load_tokenizer, with_each_adapter
-from latentfacts.prompts import encode_facts, end_of_turn_id
-from latentfacts.sampling import crosscheck_greedy
-from latentfacts.scoring import score_examples
+from latentfacts.model.finetune import TrainConfig, resume, save_epoch, train_epoch, training_examples
+from latentfacts.model.lm import ModelInputError, load_model, load_tokenizer, with_each_adapter
+from latentfacts.model.prompts import encode_facts, end_of_turn_id
+from latentfacts.model.sampling import crosscheck_greedy
+from latentfacts.model.scoring import score_examples
 from tiny_lm import SYSTEM, TEMPLATES, tiny_facts, tiny_lm_dir
 
 PROMPTS = {"system_message": SYSTEM, "templates": TEMPLATES, "evaluation_template": 0, "train_templates": "all"}
@@ -99,7 +99,7 @@ def test_epoch_directory_holds_adapter_state_order_and_log(setting, trained):
 
 
 def test_templates_rotate_so_every_fact_sees_each_template_equally():
-    from latentfacts.finetune import epoch_plan
+    from latentfacts.model.finetune import epoch_plan
 
     fact_ids = [f"F{i}" for i in range(10)]
     cfg = TrainConfig.from_config({**FINETUNE, "epochs": 6}, {**PROMPTS, "templates": TEMPLATES}, seed=0)

@@ -10,8 +10,8 @@ from tokenizers import Tokenizer, models, pre_tokenizers
 from transformers import PreTrainedTokenizerFast
 
 from conftest import run_snakemake
-from latentfacts.lm import ModelInputError, load_model, load_tokenizer
-from latentfacts.prompts import PromptError, encode_facts, end_of_turn_id, render_prompt
+from latentfacts.model.lm import ModelInputError, load_model, load_tokenizer
+from latentfacts.model.prompts import PromptError, encode_facts, end_of_turn_id, render_prompt
 from tiny_lm import SYSTEM, TEMPLATES, tiny_facts, tiny_lm_dir
 
 

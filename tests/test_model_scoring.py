@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import torch
 
-from latentfacts.evaluation import baseline_table
-from latentfacts.lm import load_model, load_tokenizer
-from latentfacts.prompts import encode_facts, end_of_turn_id
-from latentfacts.sampling import (
+from latentfacts.model.evaluation import baseline_table
+from latentfacts.model.lm import load_model, load_tokenizer
+from latentfacts.model.prompts import encode_facts, end_of_turn_id
+from latentfacts.model.sampling import (
     CrosscheckError,
     binomial_hits,
     crosscheck_greedy,
@@ -17,7 +17,7 @@ from latentfacts.sampling import (
     matches_target,
     monte_carlo_hits,
 )
-from latentfacts.scoring import Sampling, score_examples, shared_prefix_length, target_logits
+from latentfacts.model.scoring import Sampling, score_examples, shared_prefix_length, target_logits
 from tiny_lm import SYSTEM, TEMPLATES, tiny_facts, tiny_lm_dir
 
 

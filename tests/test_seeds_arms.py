@@ -5,7 +5,7 @@ import copy
 import pytest
 import yaml
 
-from latentfacts.arms import (
+from latentfacts.measurements.arms import (
     arm_of,
     arm_prompts,
     check_measurements,

@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from latentfacts.augmentation import ARM_COLUMN, acquisition_by_arm, recall_gap
-from latentfacts.trajectories import build_trajectories
+from latentfacts.measurements.augmentation import ARM_COLUMN, acquisition_by_arm, recall_gap
+from latentfacts.analysis.trajectories import build_trajectories
 
 
 def test_recall_gap_per_arm_and_epoch():

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from latentfacts.logprob_dynamics import best_threshold, effectivity, gain_by_epoch, logprob_gains, threshold_summary
+from latentfacts.measurements.logprob_dynamics import best_threshold, effectivity, gain_by_epoch, logprob_gains, threshold_summary
 
 
 def trajectories():
@@ -70,8 +70,8 @@ def test_threshold_summary_counts_only_facts_acquired_in_training():
 
 
 def test_read_evals_names_a_bad_file(tmp_path):
-    from latentfacts.runs import read_evals, read_seen_order
-    from latentfacts.trajectories import InputError
+    from latentfacts.measurements.runs import read_evals, read_seen_order
+    from latentfacts.analysis.trajectories import InputError
 
     good = trajectories().query("epoch == 0").drop(columns="seed").assign(p_sample=0.1, first_token_rank=1)
     good.to_parquet(tmp_path / "epoch_00.parquet")

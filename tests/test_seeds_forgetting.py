@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from latentfacts.forgetting import (
+from latentfacts.measurements.forgetting import (
     exposure_table,
     fit_exposure_slope,
     fit_power_law,

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from latentfacts.probing import half_split, identifier_digit, probe_accuracy, probe_layers, wilson_interval
+from latentfacts.measurements.probing import half_split, identifier_digit, probe_accuracy, probe_layers, wilson_interval
 
 
 def test_identifier_digit():

@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from latentfacts.lm import load_model, load_tokenizer
-from latentfacts.pretrain import new_tiny_llama, train_tokenizer
-from latentfacts.probing import hidden_states_at, probe_prompts, term_end_positions
-from latentfacts.reverse_probe import reverse_examples
+from latentfacts.model.lm import load_model, load_tokenizer
+from latentfacts.basemodel.pretrain import new_tiny_llama, train_tokenizer
+from latentfacts.measurements.probing import hidden_states_at, probe_prompts, term_end_positions
+from latentfacts.measurements.reverse_probe import reverse_examples
 
 SYSTEM = "Answer with the identifier only."
 TEMPLATE = "What is the {ontology} identifier for the {ontology} term {label}?"

@@ -2,7 +2,7 @@
 template and a 2-layer Llama, pretrained for a few seconds on planted facts (each fact's question
 and answer appear a planted number of times, so some facts end up known, some latent, some unknown).
 
-`build_tiny_lm(directory)` saves it with save_pretrained, so tests load it through latentfacts.lm
+`build_tiny_lm(directory)` saves it with save_pretrained, so tests load it through latentfacts.model.lm
 exactly as a rule loads any model; `tiny_lm_dir()` builds it once and caches it on disk (keyed by
 this file's and pretrain.py's content), so every test module and later test runs reuse it.
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from latentfacts.pretrain import new_tiny_llama, pretrain, train_tokenizer
+from latentfacts.basemodel.pretrain import new_tiny_llama, pretrain, train_tokenizer
 
 SYSTEM = "Answer with the identifier only."
 TEMPLATES = [
@@ -81,9 +81,9 @@ def build_tiny_lm(directory, steps=500):
 def tiny_lm_dir():
     """Directory of the cached tiny model (built on first use; written to a temporary directory and
     renamed, so concurrent test runs never see half a model)."""
-    import latentfacts.pretrain
+    import latentfacts.basemodel.pretrain
 
-    sources = Path(__file__).read_bytes() + Path(latentfacts.pretrain.__file__).read_bytes()
+    sources = Path(__file__).read_bytes() + Path(latentfacts.basemodel.pretrain.__file__).read_bytes()
     key = hashlib.sha256(sources).hexdigest()[:12]
     directory = Path(tempfile.gettempdir()) / f"latentfacts-tiny-lm-{key}"
     if not (directory / "model.safetensors").exists():

@@ -1,8 +1,8 @@
 """analysis stage of the DAG (see DESIGN.md): eval tables -> trajectories -> survival tables ->
 Cox, discrete-time, Kaplan-Meier and dynamics tables -> figures, summary and report."""
 
-from latentfacts.survival import ENDPOINTS as SURVIVAL_ENDPOINTS
-from latentfacts.survival import check_stable_k, horizon, model_columns
+from latentfacts.analysis.survival import ENDPOINTS as SURVIVAL_ENDPOINTS
+from latentfacts.analysis.survival import check_stable_k, horizon, model_columns
 
 check_stable_k(config["analysis"]["stable_k"], EPOCHS)
 

@@ -2,9 +2,14 @@
 
 import os
 
-from latentfacts.arms import checkpoint_path, extra_arms, own_epochs, run_dir
+from latentfacts.measurements.arms import (
+    checkpoint_path,
+    extra_arms,
+    own_epochs,
+    run_dir,
+)
 from latentfacts.configcheck import check_config
-from latentfacts.probing import probe_epochs
+from latentfacts.measurements.probing import probe_epochs
 
 check_config(config)
 

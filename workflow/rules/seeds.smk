@@ -5,7 +5,7 @@ An arm's runs live under results/arms/{arm}/seed{s}/ and are made by a train_{ar
 run's (results/runs/seed{s}/, see model.smk); epochs an arm shares with the main run are read from there.
 """
 
-from latentfacts.arms import (
+from latentfacts.measurements.arms import (
     arm_of,
     augmentation_arm,
     check_measurements,
@@ -14,7 +14,7 @@ from latentfacts.arms import (
     run_dir,
     template_mode,
 )
-from latentfacts.probing import probe_epochs
+from latentfacts.measurements.probing import probe_epochs
 
 check_measurements(config)
 

@@ -2,8 +2,8 @@
 
 import pandas as pd
 
-from latentfacts.annotations import READERS, annotation_counts
-from latentfacts.obo import read_ontology
+from latentfacts.data.annotations import READERS, annotation_counts
+from latentfacts.data.obo import read_ontology
 from latentfacts.rulelog import log_to
 
 

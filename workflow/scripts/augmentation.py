@@ -4,11 +4,11 @@ import json
 
 import pandas as pd
 
-from latentfacts.augmentation import acquisition_by_arm, recall_gap
-from latentfacts.figures import save
-from latentfacts.measurement_figures import augmentation
+from latentfacts.measurements.augmentation import acquisition_by_arm, recall_gap
+from latentfacts.analysis.figures import save
+from latentfacts.measurements.figures import augmentation
 from latentfacts.rulelog import log_to
-from latentfacts.trajectories import build_trajectories
+from latentfacts.analysis.trajectories import build_trajectories
 
 
 def main(smk):

@@ -3,8 +3,8 @@
 import pandas as pd
 import torch
 
-from latentfacts.evaluation import baseline_table, evaluation_examples
-from latentfacts.lm import load_model_for, load_tokenizer_for
+from latentfacts.model.evaluation import baseline_table, evaluation_examples
+from latentfacts.model.lm import load_model_for, load_tokenizer_for
 from latentfacts.rulelog import log_to
 
 

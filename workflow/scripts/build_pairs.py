@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from latentfacts.pairs import build_pairs
+from latentfacts.data.pairs import build_pairs
 from latentfacts.rulelog import log_to
 
 

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from latentfacts.covariates import build_covariates
+from latentfacts.data.covariates import build_covariates
 from latentfacts.rulelog import log_to
 
 

@@ -4,7 +4,7 @@ import json
 
 import pandas as pd
 
-from latentfacts.cox import fit_cox
+from latentfacts.analysis.cox import fit_cox
 from latentfacts.rulelog import log_to
 
 

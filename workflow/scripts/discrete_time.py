@@ -4,7 +4,7 @@ import json
 
 import pandas as pd
 
-from latentfacts.discrete_time import fit_discrete
+from latentfacts.analysis.discrete_time import fit_discrete
 from latentfacts.rulelog import log_to
 
 

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from latentfacts.dynamics import dynamics
+from latentfacts.analysis.dynamics import dynamics
 from latentfacts.rulelog import log_to
 
 

@@ -1,6 +1,6 @@
 """Fetch one configured source into resources/downloads/ and record its provenance."""
 
-from latentfacts.fetch import fetch_source, write_provenance
+from latentfacts.data.fetch import fetch_source, write_provenance
 from latentfacts.rulelog import log_to
 
 

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from latentfacts import figures
+from latentfacts.analysis import figures
 from latentfacts.rulelog import log_to
 
 

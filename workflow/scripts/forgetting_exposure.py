@@ -2,11 +2,11 @@
 
 import json
 
-from latentfacts.figures import save
-from latentfacts.forgetting import exposure_table, fit_exposure_slope
-from latentfacts.measurement_figures import exposure_forgetting
+from latentfacts.analysis.figures import save
+from latentfacts.measurements.forgetting import exposure_table, fit_exposure_slope
+from latentfacts.measurements.figures import exposure_forgetting
 from latentfacts.rulelog import log_to
-from latentfacts.runs import read_evals, read_seen_order
+from latentfacts.measurements.runs import read_evals, read_seen_order
 
 
 def main(smk):

@@ -5,7 +5,7 @@ import json
 import pandas as pd
 
 from latentfacts.rulelog import log_to
-from latentfacts.summary import model_row
+from latentfacts.analysis.summary import model_row
 
 
 def main(smk):

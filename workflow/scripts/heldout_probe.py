@@ -2,11 +2,11 @@
 
 import pandas as pd
 
-from latentfacts.evaluation import sampling_from_config
-from latentfacts.lm import load_tokenizer_for, with_each_adapter
-from latentfacts.prompts import encode_facts
+from latentfacts.model.evaluation import sampling_from_config
+from latentfacts.model.lm import load_tokenizer_for, with_each_adapter
+from latentfacts.model.prompts import encode_facts
 from latentfacts.rulelog import log_to
-from latentfacts.scoring import score_examples
+from latentfacts.model.scoring import score_examples
 
 
 def main(smk):

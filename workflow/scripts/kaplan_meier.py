@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from latentfacts.kaplan_meier import kaplan_meier
+from latentfacts.analysis.kaplan_meier import kaplan_meier
 from latentfacts.rulelog import log_to
 
 

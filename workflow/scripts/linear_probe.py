@@ -3,10 +3,10 @@
 import numpy as np
 import pandas as pd
 
-from latentfacts.figures import save
-from latentfacts.lm import load_tokenizer_for, with_each_adapter
-from latentfacts.measurement_figures import linear_probe
-from latentfacts.probing import (
+from latentfacts.analysis.figures import save
+from latentfacts.model.lm import load_tokenizer_for, with_each_adapter
+from latentfacts.measurements.figures import linear_probe
+from latentfacts.measurements.probing import (
     half_split,
     hidden_states_at,
     identifier_digit,

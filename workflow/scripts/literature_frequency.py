@@ -4,7 +4,7 @@ import os
 
 import pandas as pd
 
-from latentfacts.frequency import corpus_frequency
+from latentfacts.data.frequency import corpus_frequency
 from latentfacts.rulelog import log_to
 
 
@@ -15,7 +15,7 @@ def main(smk):
         table = corpus_frequency(pairs, smk.input.corpus)
     else:
         # --- pubmed backend: owned by the cluster helper (latentfacts/pubmed.py) ---
-        from latentfacts.pubmed import pubmed_counts
+        from latentfacts.data.pubmed import pubmed_counts
 
         table = pubmed_counts(pairs, api_key=os.environ.get("NCBI_API_KEY"), **smk.params.frequency["pubmed"])
     print(table.describe().to_string())

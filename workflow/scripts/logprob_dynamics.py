@@ -4,11 +4,11 @@ import json
 
 import pandas as pd
 
-from latentfacts.figures import save
-from latentfacts.logprob_dynamics import effectivity, gain_by_epoch, logprob_gains, threshold_summary
-from latentfacts.measurement_figures import logprob_dynamics
+from latentfacts.analysis.figures import save
+from latentfacts.measurements.logprob_dynamics import effectivity, gain_by_epoch, logprob_gains, threshold_summary
+from latentfacts.measurements.figures import logprob_dynamics
 from latentfacts.rulelog import log_to
-from latentfacts.runs import read_evals
+from latentfacts.measurements.runs import read_evals
 
 
 def main(smk):

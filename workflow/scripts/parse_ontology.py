@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from latentfacts.obo import read_ontology, terms_table
+from latentfacts.data.obo import read_ontology, terms_table
 from latentfacts.rulelog import log_to
 
 

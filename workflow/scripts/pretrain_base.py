@@ -8,8 +8,8 @@ import shutil
 import torch
 import transformers
 
-from latentfacts.corpus import read_documents
-from latentfacts.pretrain import new_tiny_llama, pretrain, train_tokenizer
+from latentfacts.basemodel.corpus import read_documents
+from latentfacts.basemodel.pretrain import new_tiny_llama, pretrain, train_tokenizer
 from latentfacts.rulelog import log_to
 
 

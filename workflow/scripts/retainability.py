@@ -4,11 +4,11 @@ import json
 
 import pandas as pd
 
-from latentfacts.figures import save
-from latentfacts.forgetting import fit_power_law, iqr_outliers, mean_retainability, retainability
-from latentfacts.measurement_figures import retainability as retainability_figure
+from latentfacts.analysis.figures import save
+from latentfacts.measurements.forgetting import fit_power_law, iqr_outliers, mean_retainability, retainability
+from latentfacts.measurements.figures import retainability as retainability_figure
 from latentfacts.rulelog import log_to
-from latentfacts.runs import read_evals
+from latentfacts.measurements.runs import read_evals
 
 
 def main(smk):

@@ -2,14 +2,14 @@
 
 import pandas as pd
 
-from latentfacts.evaluation import sampling_from_config
-from latentfacts.figures import save
-from latentfacts.lm import load_tokenizer_for, with_each_adapter
-from latentfacts.measurement_figures import reverse_probe
-from latentfacts.reverse_probe import recall_table, reverse_examples
+from latentfacts.model.evaluation import sampling_from_config
+from latentfacts.analysis.figures import save
+from latentfacts.model.lm import load_tokenizer_for, with_each_adapter
+from latentfacts.measurements.figures import reverse_probe
+from latentfacts.measurements.reverse_probe import recall_table, reverse_examples
 from latentfacts.rulelog import log_to
-from latentfacts.runs import read_evals
-from latentfacts.scoring import score_examples
+from latentfacts.measurements.runs import read_evals
+from latentfacts.model.scoring import score_examples
 
 
 def main(smk):

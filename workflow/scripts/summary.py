@@ -3,7 +3,7 @@
 import pandas as pd
 
 from latentfacts.rulelog import log_to
-from latentfacts.summary import headline_table, markdown
+from latentfacts.analysis.summary import headline_table, markdown
 
 
 def main(smk):

@@ -3,7 +3,7 @@
 import pandas as pd
 
 from latentfacts.rulelog import log_to
-from latentfacts.survival import ENDPOINTS, survival_table
+from latentfacts.analysis.survival import ENDPOINTS, survival_table
 
 
 def main(smk):

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from latentfacts.corpus import (
+from latentfacts.basemodel.corpus import (
     ANNOTATIONS_COLUMNS,
     PAIRS_COLUMNS,
     TERMS_COLUMNS,

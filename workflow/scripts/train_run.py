@@ -6,10 +6,10 @@ results/{run}/seed{s}/finetune/epoch_{e}/ and its scores to results/{run}/seed{s
 import pandas as pd
 import torch
 
-from latentfacts.arms import arm_of, arm_prompts, training_facts
-from latentfacts.evaluation import epoch_table, evaluation_examples, sampling_from_config
-from latentfacts.finetune import TrainConfig, resume, rng_state, save_epoch, set_rng_state, train_epoch, training_examples
-from latentfacts.lm import load_model_for, load_tokenizer_for
+from latentfacts.measurements.arms import arm_of, arm_prompts, training_facts
+from latentfacts.model.evaluation import epoch_table, evaluation_examples, sampling_from_config
+from latentfacts.model.finetune import TrainConfig, resume, rng_state, save_epoch, set_rng_state, train_epoch, training_examples
+from latentfacts.model.lm import load_model_for, load_tokenizer_for
 from latentfacts.rulelog import log_to
 
 

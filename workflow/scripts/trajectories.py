@@ -3,7 +3,7 @@
 import pandas as pd
 
 from latentfacts.rulelog import log_to
-from latentfacts.trajectories import build_trajectories
+from latentfacts.analysis.trajectories import build_trajectories
 
 
 def main(smk):

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from latentfacts.arms import withdrawn_facts
+from latentfacts.measurements.arms import withdrawn_facts
 from latentfacts.rulelog import log_to
 
 

@@ -8,7 +8,7 @@ from lifelines import CoxPHFitter
 from lifelines.exceptions import ConvergenceError
 from lifelines.statistics import proportional_hazard_test
 
-from latentfacts.survival import unfit_reason, usable_covariates
+from latentfacts.analysis.survival import unfit_reason, usable_covariates
 
 log = logging.getLogger(__name__)
 

@@ -1,9 +1,9 @@
 """Figures of the measurements beside the survival analysis (issue 7); each function takes result tables
-and returns a Figure (saved with latentfacts.figures.save, so files are reproducible)."""
+and returns a Figure (saved with latentfacts.analysis.figures.save, so files are reproducible)."""
 
 import numpy as np
 
-from latentfacts.figures import plt
+from latentfacts.analysis.figures import plt
 
 
 def logprob_dynamics(by_epoch, effect, summary):

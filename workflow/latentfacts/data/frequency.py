@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 
 import pandas as pd
 
-from latentfacts.fetch import open_text
+from latentfacts.data.fetch import open_text
 
 TOKEN = re.compile(r"\w+|[^\w\s]")
 

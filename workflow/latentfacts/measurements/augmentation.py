@@ -9,8 +9,8 @@ table and Cox fit.
 
 import pandas as pd
 
-from latentfacts.cox import fit_cox
-from latentfacts.survival import model_columns, survival_table
+from latentfacts.analysis.cox import fit_cox
+from latentfacts.analysis.survival import model_columns, survival_table
 
 ARM_COLUMN = "single_template"
 

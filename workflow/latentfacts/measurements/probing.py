@@ -7,7 +7,7 @@ against the majority-class baseline, both with Wilson intervals.
 
 import numpy as np
 
-from latentfacts.prompts import render_prompt
+from latentfacts.model.prompts import render_prompt
 
 
 def probe_epochs(every, epochs):

@@ -18,8 +18,8 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
-from latentfacts.prompts import encode_facts, train_template
-from latentfacts.scoring import target_logits
+from latentfacts.model.prompts import encode_facts, train_template
+from latentfacts.model.scoring import target_logits
 
 STATE_FILE = "training_state.pt"
 

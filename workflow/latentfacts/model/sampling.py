@@ -7,7 +7,7 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
-from latentfacts.scoring import causal_lm_parts, length_batches, pad_batch, repeated_cache
+from latentfacts.model.scoring import causal_lm_parts, length_batches, pad_batch, repeated_cache
 
 
 class CrosscheckError(AssertionError):

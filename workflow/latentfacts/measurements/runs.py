@@ -5,7 +5,7 @@ import os
 
 import pandas as pd
 
-from latentfacts.trajectories import EVAL_COLUMNS, InputError, require_columns
+from latentfacts.analysis.trajectories import EVAL_COLUMNS, InputError, require_columns
 
 
 def read_evals(paths):

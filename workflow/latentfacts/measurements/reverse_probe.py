@@ -2,11 +2,11 @@
 
 Training only ever asks for identifier-from-label, so the reverse direction should not improve with
 fine-tuning (the "reversal curse"). Examples are built like forward ones and scored by the same
-teacher-forced pass (`latentfacts.scoring.score_examples`): prompt = the reverse question in the chat
+teacher-forced pass (`latentfacts.model.scoring.score_examples`): prompt = the reverse question in the chat
 template, target = label tokens + end-of-turn token.
 """
 
-from latentfacts.prompts import Example, PromptError, end_of_turn_id, render_prompt
+from latentfacts.model.prompts import Example, PromptError, end_of_turn_id, render_prompt
 
 
 def label_ids(tokenizer, fact_id, label):

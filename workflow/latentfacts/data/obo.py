@@ -11,7 +11,7 @@ import networkx as nx
 import obonet
 import pandas as pd
 
-from latentfacts.fetch import InputFileError, open_text
+from latentfacts.data.fetch import InputFileError, open_text
 
 
 def validate_obo(path):

@@ -5,9 +5,9 @@ and for the baseline, Monte Carlo hits (real samples, or drawn from their exact 
 
 import logging
 
-from latentfacts.prompts import encode_facts, end_of_turn_id
-from latentfacts.sampling import binomial_hits, crosscheck_greedy, knowledge_classes, monte_carlo_hits
-from latentfacts.scoring import Sampling, score_examples
+from latentfacts.model.prompts import encode_facts, end_of_turn_id
+from latentfacts.model.sampling import binomial_hits, crosscheck_greedy, knowledge_classes, monte_carlo_hits
+from latentfacts.model.scoring import Sampling, score_examples
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ import logging
 import networkx as nx
 import pandas as pd
 
-from latentfacts.fetch import InputFileError, open_text
-from latentfacts.obo import alt_id_map, is_a_graph
+from latentfacts.data.fetch import InputFileError, open_text
+from latentfacts.data.obo import alt_id_map, is_a_graph
 
 log = logging.getLogger(__name__)
 GAF_COLUMNS = 17  # GAF 2.1 and 2.2

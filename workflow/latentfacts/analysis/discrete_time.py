@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
-from latentfacts.cox import HR_COLUMNS
-from latentfacts.survival import unfit_reason, usable_covariates
+from latentfacts.analysis.cox import HR_COLUMNS
+from latentfacts.analysis.survival import unfit_reason, usable_covariates
 
 log = logging.getLogger(__name__)
 

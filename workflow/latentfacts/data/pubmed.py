@@ -18,7 +18,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from latentfacts.frequency import frequency_table
+from latentfacts.data.frequency import frequency_table
 
 EUTILS = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
 # NCBI's published limits (requests per second), without and with an API key.

@@ -1,0 +1,1 @@
+"""Further measurements: training arms, log-probability dynamics, forgetting, probes, augmentation, their figures."""

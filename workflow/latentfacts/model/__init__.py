@@ -1,0 +1,1 @@
+"""Model stage: load a causal LM and its adapters, build prompts, score facts, sample, fine-tune, evaluate."""
