@@ -16,7 +16,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/model.smk"
 include: "workflow/rules/analysis.smk"
-include: "workflow/rules/seeds.smk"
+include: "workflow/rules/measurements.smk"
 
 
 rule all:

@@ -33,7 +33,7 @@ FIGURES = ["logprob_dynamics", "forgetting_exposure", "reverse_probe", "linear_p
 
 @pytest.mark.workflow
 def test_measurements_and_arms(project):
-    assert 'include: "workflow/rules/seeds.smk"' in (project / "Snakefile").read_text(), "Snakefile lacks seeds.smk"
+    assert 'include: "workflow/rules/measurements.smk"' in (project / "Snakefile").read_text(), "Snakefile lacks measurements.smk"
     run_snakemake(project, *TARGETS, *small_study_args(project, ARMS_ON))
     for name in FIGURES:
         assert (project / f"results/figures/{name}.png").stat().st_size > 0
