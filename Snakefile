@@ -20,5 +20,6 @@ include: "workflow/rules/measurements.smk"
 
 
 rule all:
+    """The analysis stage's summary, figures and tables, and every switched-on measurement."""
     input:
         all_targets(),

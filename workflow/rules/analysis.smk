@@ -1,4 +1,4 @@
-"""analysis stage of the DAG (see DESIGN.md): eval tables -> trajectories -> survival tables ->
+"""analysis stage of the DAG: eval tables -> trajectories -> survival tables ->
 Cox, discrete-time, Kaplan-Meier and dynamics tables -> figures, summary and report."""
 
 from latentfacts.analysis.survival import ENDPOINTS as SURVIVAL_ENDPOINTS

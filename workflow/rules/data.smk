@@ -1,4 +1,4 @@
-"""data stage of the DAG (see DESIGN.md): fetch inputs, parse ontologies, count annotations,
+"""data stage of the DAG: fetch inputs, parse ontologies, count annotations,
 draw the pairs, count identifier/label frequencies, join the covariates."""
 
 

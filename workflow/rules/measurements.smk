@@ -1,4 +1,4 @@
-"""Measurements beside the survival analysis (issue 7): log-probability dynamics, forgetting, reverse and
+"""Measurements beside the survival analysis: log-probability dynamics, forgetting, reverse and
 linear probes on the main run, and two arms with their own training runs (withdrawal, augmentation).
 
 An arm's runs live under results/arms/{arm}/seed{s}/ and are made by a train_{arm} rule like the main
@@ -74,6 +74,7 @@ MEASUREMENT_TARGETS = [
 
 
 rule logprob_dynamics:
+    """Per-fact log-probability gains per epoch, effectivity and the log-probability threshold of correctness."""
     input:
         pairs="results/data/pairs.parquet",
         evals=[eval_path("main", s, e, WITHDRAW_AFTER) for s, e in ALL_EPOCHS],
@@ -110,6 +111,7 @@ rule logprob_dynamics:
 
 
 rule forgetting_exposure:
+    """Change in log-probability against optimizer steps since each fact's last exposure."""
     input:
         evals=[eval_path("main", s, e, WITHDRAW_AFTER) for s, e in ALL_EPOCHS],
         checkpoints=[
@@ -143,6 +145,7 @@ rule forgetting_exposure:
 
 
 rule reverse_probe:
+    """Negative control: the label given the identifier at the first and last epoch."""
     input:
         model_inputs(adapter_dirs("main", REVERSE_EPOCHS)),
         pairs="results/data/pairs.parquet",
@@ -179,6 +182,7 @@ rule reverse_probe:
 
 
 rule linear_probe:
+    """Linear probes of one identifier digit from each layer's hidden state, per probed epoch."""
     input:
         model_inputs(adapter_dirs("main", PROBE_EPOCHS)),
         pairs="results/data/pairs.parquet",
@@ -213,6 +217,7 @@ rule linear_probe:
 
 
 rule withdrawn_facts:
+    """The trained facts that the withdrawal arm stops training after `after_epoch` (seeded per replicate)."""
     input:
         pairs="results/data/pairs.parquet",
     output:
@@ -229,6 +234,7 @@ rule withdrawn_facts:
 
 
 rule retainability:
+    """Retainability of the withdrawn facts and its power-law fit against epochs since withdrawal."""
     input:
         withdrawn=expand(
             "results/arms/withdrawal/seed{seed}/withdrawn.parquet", seed=SEEDS
@@ -267,6 +273,7 @@ rule retainability:
 
 
 rule heldout_probe:
+    """A run's trained facts scored on the held-out paraphrase templates (semantic probe)."""
     input:
         lambda w: model_inputs(adapter_dirs(arm_of(w.run), semantic_epochs(w))),
         pairs="results/data/pairs.parquet",
@@ -294,6 +301,7 @@ rule heldout_probe:
 
 
 rule augmentation:
+    """Memorization vs semantic recall per epoch for each template mode, and acquisition Cox models per arm."""
     input:
         pairs="results/data/pairs.parquet",
         covariates="results/data/covariates.parquet",

@@ -1,4 +1,5 @@
-"""model stage of the DAG (see DESIGN.md)."""
+"""model stage of the DAG: the embedded base model (synthetic corpus, pretraining), the baseline
+and the training runs (fine-tuning with an evaluation after every epoch)."""
 
 # --- embedded base model ---
 # Only the embedded study pretrains its base model; otherwise name_or_path is a hub model.
@@ -60,6 +61,7 @@ wildcard_constraints:
 
 
 rule baseline:
+    """The base model on every fact: greedy correctness, exact sampling probability, Monte Carlo hits, knowledge class."""
     input:
         pairs="results/data/pairs.parquet",
         model=base_model_input(),
@@ -95,6 +97,7 @@ for arm in ["main", *ARMS]:
     run = run_dir(arm)
 
     rule:
+        """One training run of one seed: LoRA fine-tuning with an evaluation of every fact after each epoch."""
         name:
             f"train_{arm}"
         input:

@@ -14,7 +14,6 @@ def main(smk):
     if source == "corpus":
         table = corpus_frequency(pairs, smk.input.corpus)
     else:
-        # --- pubmed backend: owned by the cluster helper (latentfacts/pubmed.py) ---
         from latentfacts.data.pubmed import pubmed_counts
 
         table = pubmed_counts(pairs, api_key=os.environ.get("NCBI_API_KEY"), **smk.params.frequency["pubmed"])

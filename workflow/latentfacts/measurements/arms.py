@@ -1,4 +1,4 @@
-"""Training arms (issue 7.6): variants of the fine-tuning run that the extra measurements compare.
+"""Training arms: variants of the fine-tuning run that the extra measurements compare.
 
 - `main`: the study's own run (`results/runs/seed{s}/...`), with config `prompts.train_templates`.
 - `withdrawal`: like main, but a seeded fraction of the trained facts is no longer trained after epoch k.

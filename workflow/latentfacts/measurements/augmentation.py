@@ -1,4 +1,4 @@
-"""Augmentation arm (issue 7.3, after Allen-Zhu & Li): one fixed template vs all paraphrases.
+"""Augmentation arm (after Allen-Zhu & Li): one fixed template vs all paraphrases.
 
 The main run and the augmentation arm differ only in the template mode (template 0 only vs rotating
 through all paraphrases). Each is probed every epoch on template 0, which both train on (memorization),

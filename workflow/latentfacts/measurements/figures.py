@@ -1,4 +1,4 @@
-"""Figures of the measurements beside the survival analysis (issue 7); each function takes result tables
+"""Figures of the measurements beside the survival analysis; each function takes result tables
 and returns a Figure (saved with latentfacts.analysis.figures.save, so files are reproducible)."""
 
 import numpy as np

@@ -1,4 +1,4 @@
-"""Forgetting between exposures (issue 7.2, after Chang et al. 2024).
+"""Forgetting between exposures (after Chang et al. 2024).
 
 (a) From the logged training order: how many optimizer steps lie between a fact's last exposure in an
     epoch and that epoch's checkpoint, and does the epoch's change in log-probability fall with log(steps)?

@@ -1,4 +1,4 @@
-"""How each fact's log-probability moves from epoch to epoch (issue 7.1, after Chang et al. 2024).
+"""How each fact's log-probability moves from epoch to epoch (after Chang et al. 2024).
 
 Input is a stacked evaluation table: seed, fact_id, epoch, correct, logprob (epoch 0 = the base model).
 Three questions: how much does a fact gain per epoch; when does it gain most (effectivity); and at what

@@ -1,4 +1,4 @@
-"""Linear probing (issue 7.5, after Allen-Zhu & Li): can one digit of the identifier be read linearly
+"""Linear probing (after Allen-Zhu & Li): can one digit of the identifier be read linearly
 from the model's hidden state at the term's last token?
 
 Per layer: an L2 logistic regression trained on half the facts, tested on the other half; its accuracy

@@ -1,4 +1,4 @@
-"""Reverse probe (issue 7.4): the label given the identifier, a negative control.
+"""Reverse probe: the label given the identifier, a negative control.
 
 Training only ever asks for identifier-from-label, so the reverse direction should not improve with
 fine-tuning (the "reversal curse"). Examples are built like forward ones and scored by the same
