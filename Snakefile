@@ -1,3 +1,7 @@
+import os
+import sys
+
+from snakemake.logging import logger
 from snakemake.utils import min_version, validate
 
 min_version("9.0")
@@ -10,6 +14,21 @@ configfile: "config/config.yaml"
 
 
 validate(config, "workflow/schemas/config.schema.yaml")
+
+if workflow.is_main_process:
+    # A --configfile takes the place of a profile's `configfile:`: say which files make this config.
+    layers = [os.path.relpath(path) for path in workflow.overwrite_configfiles]
+    logger.info(f"Config: {' + '.join(['config/config.yaml', *layers])}")
+    # Without a profile (or --cores / --jobs), Snakemake would only say that cores have to be specified.
+    if (
+        workflow.resource_settings.cores is None
+        and workflow.resource_settings.nodes is None
+    ):
+        print(
+            "latentfacts runs through a profile: `snakemake --profile profiles/local` on this machine,\n"
+            "`snakemake --profile profiles/slurm` on a SLURM cluster (README.md, 'Quick start').",
+            file=sys.stderr,
+        )
 
 
 include: "workflow/rules/common.smk"

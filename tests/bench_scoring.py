@@ -99,9 +99,10 @@ def llama_prompt_lengths(results_dir):
     estimated from the configured templates (about 4 characters per token for English text) plus the
     header block; the shared start is the header and the system message."""
     import pandas as pd
-    import yaml
 
-    config = yaml.safe_load((ROOT / "config" / "paper.yaml").read_text())
+    from latentfacts.configfiles import layered
+
+    config = layered(ROOT / "config" / "config.yaml", ROOT / "config" / "paper.yaml")
     prompts = config["prompts"]
     labels = ["Seizure", "Abnormality of the cardiovascular system", "mitochondrial inner membrane", "Global developmental delay"]
     pairs = results_dir / "data" / "pairs.parquet"

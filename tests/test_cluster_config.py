@@ -1,4 +1,5 @@
-"""config/paper.yaml and the SLURM profile: complete, valid, and a paper-scale DAG built offline."""
+"""The config files and the SLURM profile: each default in config/config.yaml alone, the paper-scale
+study valid and its DAG built offline, and the files combined the same way by either profile."""
 
 import copy
 import os
@@ -8,41 +9,51 @@ import sys
 
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import ROOT, run_snakemake
 from snakemake.profiles import ProfileConfigFileParser
 from snakemake.utils import validate
 from test_envs import rules
 
+from latentfacts.configfiles import layered
+
 SCHEMA = str(ROOT / "workflow" / "schemas" / "config.schema.yaml")
-# Keys whose children legitimately differ between the embedded and the paper study.
-FREE_FORM = {("sources",), ("model", "pretrain"), ("frequency",)}
+CONFIG = ROOT / "config"
+# Files that Snakemake layers over config/config.yaml; each holds only what differs from it.
+LAYERS = ["paper.yaml", "extended.yaml"]
 
 
 def load(name):
-    return yaml.safe_load((ROOT / "config" / name).read_text())
+    return yaml.safe_load((CONFIG / name).read_text())
 
 
-def key_paths(tree, prefix=()):
-    paths = set()
-    for key, value in tree.items():
+def same_values(layer, defaults, prefix=()):
+    """Key paths of `layer` whose value (a leaf, or a list) equals the default it would update."""
+    same = []
+    for key, value in layer.items():
         path = prefix + (key,)
-        paths.add(path)
-        if isinstance(value, dict) and path not in FREE_FORM:
-            paths |= key_paths(value, path)
-    return paths
+        default = defaults.get(key, object()) if isinstance(defaults, dict) else object()
+        if isinstance(value, dict) and isinstance(default, dict):
+            same += same_values(value, default, path)
+        elif value == default:
+            same.append(".".join(path))
+    return same
 
 
-def test_paper_config_is_valid_and_complete():
-    paper = load("paper.yaml")
-    validate(copy.deepcopy(paper), SCHEMA)
-    # Every key of the embedded config is set explicitly (no schema default fills a gap).
-    assert key_paths(load("config.yaml")) == key_paths(paper)
+@pytest.mark.parametrize("name", LAYERS)
+def test_a_layer_holds_only_what_differs_from_the_defaults(name):
+    assert same_values(load(name), load("config.yaml")) == []
+    validate(layered(CONFIG / "config.yaml", CONFIG / name), SCHEMA)
+
+
+def test_paper_study_is_the_papers():
+    paper = layered(CONFIG / "config.yaml", CONFIG / "paper.yaml")
     assert paper["model"] == paper["model"] | {
         "name_or_path": "meta-llama/Llama-3.1-8B-Instruct",
         "dtype": "bfloat16",
         "pretrain": None,
     }
-    assert {source["url"] for source in paper["sources"].values()} == {
+    sources = {spec[kind] for spec in paper["ontologies"].values() for kind in ("obo", "annotations")}
+    assert {paper["sources"][source]["url"] for source in sources} == {
         "https://purl.obolibrary.org/obo/hp.obo",
         "https://purl.obolibrary.org/obo/hp/hpoa/phenotype.hpoa",
         "https://purl.obolibrary.org/obo/go/go-basic.obo",
@@ -59,7 +70,7 @@ def test_paper_config_is_valid_and_complete():
 
 
 def test_pubmed_settings_are_required_for_the_pubmed_source():
-    paper = load("paper.yaml")
+    paper = layered(CONFIG / "config.yaml", CONFIG / "paper.yaml")
     del paper["frequency"]["pubmed"]
     with pytest.raises(Exception, match="'pubmed' is a required property"):
         validate(paper, SCHEMA)
@@ -67,7 +78,9 @@ def test_pubmed_settings_are_required_for_the_pubmed_source():
 
 def test_slurm_profile_selects_the_paper_config_and_sends_gpu_rules_to_the_gpu_partition():
     profile = ProfileConfigFileParser().parse(open(ROOT / "profiles" / "slurm" / "config.yaml"))
-    assert profile["executor"] == "slurm" and profile["configfile"].endswith("config/paper.yaml")
+    assert profile["executor"] == "slurm" and profile["configfile"] == "config/paper.yaml"
+    # paper.yaml is layered over config/config.yaml, not used alone
+    assert "replace-workflow-config" not in profile
     assert not any(item.startswith("cpus_per_task=") for item in profile["default-resources"])
     gpu_rules = {"pretrain_base", "baseline", "train_main", "train_withdrawal", "train_paraphrases"}
     gpu_rules |= {name for name, (_, _, gpu) in rules().items() if gpu}
@@ -98,13 +111,41 @@ def dry_run_jobs(project, *args):
     return {rule: int(count) for rule, count in re.findall(r"^(\w+)\s+(\d+)$", table, flags=re.M) if rule != "total"}
 
 
+RELEASES = 4  # paper.yaml's downloads: HPO and GO, ontology and annotations
+
+
+@pytest.mark.workflow
 def test_paper_dag_builds_offline_with_either_profile(project):
-    paper = load("paper.yaml")
+    paper = layered(CONFIG / "config.yaml", CONFIG / "paper.yaml")
     seeds, epochs = paper["finetune"]["replicates"], paper["finetune"]["epochs"]
     evaluations = [f"results/runs/seed{s}/eval/epoch_{e:02d}.parquet" for s in seeds for e in range(epochs + 1)]
     # Targets first: --configfile takes every argument after it.
     local = dry_run_jobs(project, *evaluations, "--profile", "profiles/local", "--configfile", "config/paper.yaml")
     assert local == dry_run_jobs(project, *evaluations, "--profile", "profiles/slurm")
-    assert local["fetch"] == len(paper["sources"])
+    assert local["fetch"] == RELEASES
     assert "pretrain_base" not in local  # pretrain: null -> the named model is used as is
     assert local["train_main"] == len(seeds)  # one job per seed trains and evaluates every epoch
+
+
+@pytest.mark.workflow
+def test_own_config_file_with_the_slurm_profile(project):
+    (project / "two_seeds.yaml").write_text("finetune: {replicates: [0, 1]}\n")
+    # Named after paper.yaml, both apply over the defaults.
+    both = dry_run_jobs(project, "--profile", "profiles/slurm", "--configfile", "config/paper.yaml", "two_seeds.yaml")
+    assert (both["train_main"], both["fetch"], "pretrain_base" in both) == (2, RELEASES, False)
+    # Alone, it takes paper.yaml's place: the embedded study with two seeds.
+    alone = dry_run_jobs(project, "--profile", "profiles/slurm", "--configfile", "two_seeds.yaml")
+    assert (alone["train_main"], alone["pretrain_base"]) == (2, 1)
+
+
+@pytest.mark.workflow
+def test_without_a_profile_snakemake_says_how_to_run(project):
+    bare = subprocess.run([sys.executable, "-m", "snakemake"], cwd=project, capture_output=True, text=True, timeout=300)
+    assert bare.returncode != 0
+    assert "`snakemake --profile profiles/local`" in bare.stderr, bare.stderr
+    assert not (project / "results").exists()
+    # With a profile: no such hint, and the config files the run combines are named.
+    run = run_snakemake(project, "-n", "--configfile", "config/extended.yaml")
+    output = run.stdout + run.stderr
+    assert "--profile profiles/local`" not in output
+    assert "Config: config/config.yaml + config/extended.yaml\n" in output
