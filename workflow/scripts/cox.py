@@ -10,7 +10,9 @@ from latentfacts.rulelog import log_to
 
 def main(smk):
     table = pd.read_parquet(smk.input[0])
-    hazard_ratios, ph, facts = fit_cox(table, smk.params.columns, smk.params.penalizer, smk.params.ph_alpha)
+    hazard_ratios, ph, facts = fit_cox(
+        table, smk.params.columns, smk.params.penalizer, smk.params.ph_alpha, smk.params.firth_min_events_per_covariate
+    )
     print(hazard_ratios.to_string(index=False))
     print(ph.to_string(index=False))
     hazard_ratios.to_parquet(smk.output.hazard_ratios, index=False)

@@ -14,6 +14,11 @@ def model_row(facts):
         "dropped": dropped,
         "concordance": facts.get("concordance"),
         "log_likelihood": facts.get("log_likelihood"),
+        "estimation": facts.get("estimation") or "",
+        "estimation_reason": facts.get("estimation_reason", ""),
+        "standard_errors": facts.get("standard_errors", ""),
+        "vif": "; ".join(f"{name}: {value:.2f}" for name, value in facts.get("vif", {}).items()),
+        "ph_global_p": (facts.get("ph_global") or {}).get("p"),
         "reason": facts["reason"] or "",
         "warnings": "; ".join(facts["warnings"]),
     }
