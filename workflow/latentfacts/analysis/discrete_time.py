@@ -4,7 +4,10 @@ With events observed only at whole epochs, P(event at t | at risk) = 1 - exp(-ex
 grouped-time version of the Cox model, so exp(b) is a hazard ratio on the same scale. a_t has one
 level per period (epoch, or a run of sparse epochs collapsed together so every period stays
 estimable). Standard errors are cluster-robust by fact: a fact's rows, over epochs and seeds, form
-one cluster.
+one cluster. The sandwich is R's `sandwich::vcovCL` default for a GLM: expected-information bread
+(X'WX)^-1 with IRLS weights, meat sum_g U_g U_g' of the per-fact score sums, and the small-sample
+factor G/(G-1) x (n-1)/(n-k). (statsmodels' own cluster option uses the observed-information bread,
+which differs under the non-canonical cloglog link.)
 """
 
 import logging
@@ -13,8 +16,10 @@ import warnings
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
+from scipy import stats
 
-from latentfacts.analysis.cox import HR_COLUMNS
+from latentfacts.analysis.collinearity import variance_inflation, vif_warnings
+from latentfacts.analysis.cox import HR_COLUMNS, Z, canonical_order
 from latentfacts.analysis.survival import unfit_reason, usable_covariates
 
 log = logging.getLogger(__name__)
@@ -57,8 +62,25 @@ def collapse_epochs(rows, min_events):
     return labels
 
 
+def cluster_robust_covariance(result, clusters):
+    """R's sandwich::vcovCL(fit, cluster) for a fitted statsmodels GLM (type HC1, cadjust)."""
+    exog, endog = result.model.exog, result.model.endog
+    eta = exog @ result.params
+    family = result.model.family
+    mean = family.link.inverse(eta)
+    slope = family.link.inverse_deriv(eta)  # d mean / d eta
+    variance = family.variance(mean)
+    bread = np.linalg.inv(exog.T @ (exog * (slope**2 / variance)[:, None]))
+    scores = exog * ((endog - mean) * slope / variance)[:, None]
+    per_cluster = pd.DataFrame(scores).groupby(clusters).sum().to_numpy()
+    n, k = exog.shape
+    g = len(per_cluster)
+    return bread @ (per_cluster.T @ per_cluster) @ bread * (g / (g - 1)) * ((n - 1) / (n - k))
+
+
 def fit_discrete(table, columns, min_events):
     """(hazard-ratio table, model facts) for one endpoint's survival table, the layout of `fit_cox`."""
+    table = canonical_order(table)
     covariates, dropped = usable_covariates(table, columns)
     for column, why in dropped.items():
         log.warning("covariate %s dropped: %s", column, why)
@@ -68,12 +90,16 @@ def fit_discrete(table, columns, min_events):
         "events": int(table["event"].sum()),
         "covariates": covariates,
         "dropped": dropped,
+        "standard_errors": "cluster-robust by fact, as R sandwich::vcovCL (expected-information bread, HC1)",
+        "vif": {},
         "reason": unfit_reason(table, covariates),
         "warnings": [],
     }
     if facts["reason"]:
         log.warning("no discrete-time model: %s", facts["reason"])
         return pd.DataFrame(columns=HR_COLUMNS), facts
+    facts["vif"] = variance_inflation(table, covariates)
+    facts["warnings"] += vif_warnings(facts["vif"])
     rows = person_period(table, covariates)
     periods = collapse_epochs(rows, min_events)
     period = pd.Categorical(rows["epoch"].map(periods), categories=list(dict.fromkeys(periods.values())))
@@ -88,13 +114,14 @@ def fit_discrete(table, columns, min_events):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            result = model.fit(cov_type="cluster", cov_kwds={"groups": clusters})
+            result = model.fit()
+            covariance = cluster_robust_covariance(result, clusters)
         except np.linalg.LinAlgError as error:
             # e.g. a period in which every fact at risk of one covariate level has the event
             facts["reason"] = f"the discrete-time model cannot be estimated: {error}"
             log.warning("no discrete-time model: %s", facts["reason"])
             return pd.DataFrame(columns=HR_COLUMNS), facts
-    facts["warnings"] = sorted({" ".join(str(w.message).split()) for w in caught})
+    facts["warnings"] += sorted({" ".join(str(w.message).split()) for w in caught})
     for message in facts["warnings"]:
         log.warning("discrete-time fit: %s", message)
     facts.update(
@@ -106,17 +133,18 @@ def fit_discrete(table, columns, min_events):
     )
     if not result.converged:
         log.warning("the discrete-time model did not converge; estimates are unreliable")
-    lower, upper = result.conf_int().loc[covariates].to_numpy().T
+    position = [exog.columns.get_loc(name) for name in covariates]
     coef = result.params[covariates].to_numpy()
+    se = np.sqrt(np.diag(covariance)[position])
     hazard_ratios = pd.DataFrame(
         {
             "covariate": covariates,
             "coef": coef,
-            "se": result.bse[covariates].to_numpy(),
+            "se": se,
             "hr": np.exp(coef),
-            "hr_lower": np.exp(lower),
-            "hr_upper": np.exp(upper),
-            "p": result.pvalues[covariates].to_numpy(),
+            "hr_lower": np.exp(coef - Z * se),
+            "hr_upper": np.exp(coef + Z * se),
+            "p": 2 * stats.norm.sf(np.abs(coef / se)),
         }
     )
     return hazard_ratios, facts
