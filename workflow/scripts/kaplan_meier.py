@@ -9,7 +9,7 @@ from latentfacts.rulelog import log_to
 def main(smk):
     curves, tests, rmsts = [], [], []
     for endpoint, horizon in smk.params.horizons.items():
-        curve, test, rmst = kaplan_meier(pd.read_parquet(smk.input[endpoint]), horizon)
+        curve, test, rmst = kaplan_meier(pd.read_parquet(smk.input[endpoint]), horizon, smk.params.permutation)
         curves.append(curve.assign(endpoint=endpoint))
         tests.append({"endpoint": endpoint, **test})
         rmsts.append(rmst.assign(endpoint=endpoint))

@@ -1,9 +1,13 @@
-"""Kaplan-Meier curves by knowledge class with 95% bands, log-rank test and restricted mean survival time."""
+"""Kaplan-Meier curves by knowledge class with 95% bands, log-rank test and restricted mean survival time.
+
+The log-rank p is a seeded permutation p when a class expects too few events (see `logrank`)."""
 
 import numpy as np
 import pandas as pd
 from lifelines import KaplanMeierFitter
-from lifelines.statistics import multivariate_logrank_test
+
+from latentfacts.analysis.cox import canonical_order
+from latentfacts.analysis.logrank import logrank_test
 
 GROUP = "knowledge"
 ALL = "all"
@@ -46,15 +50,16 @@ def curves(table, fitters):
     return pd.concat(frames, ignore_index=True)
 
 
-def logrank(table):
-    """Multivariate log-rank test across the knowledge classes present (needs two or more)."""
+def logrank(table, permutation):
+    """Log-rank test across the knowledge classes present (needs two or more); `permutation` holds
+    min_expected, resamples and seed of `logrank_test`."""
     classes = sorted(table[GROUP].unique())
-    result = {"groups": ", ".join(classes), "test_statistic": np.nan, "df": np.nan, "p": np.nan, "reason": ""}
+    result = {"groups": ", ".join(classes), "test_statistic": np.nan, "df": np.nan, "p": np.nan, "p_method": "",
+              "min_expected": np.nan, "reason": ""}  # fmt: skip
     if len(classes) < 2:
         result["reason"] = f"{len(classes)} knowledge class(es) at risk; the test needs two"
         return result
-    test = multivariate_logrank_test(table["duration"], table[GROUP], table["event"])
-    result.update(test_statistic=float(test.test_statistic), df=int(test.degrees_of_freedom), p=float(test.p_value))
+    result.update(logrank_test(table["duration"], table["event"], table[GROUP], **permutation))
     return result
 
 
@@ -88,9 +93,10 @@ def rmst(table, fitters, horizon):
     return pd.DataFrame(rows)
 
 
-def kaplan_meier(table, horizon):
+def kaplan_meier(table, horizon, permutation):
     """(curves, log-rank row, RMST table) for one endpoint's survival table (seeds stacked)."""
     if table.empty:
-        return pd.DataFrame(columns=CURVE_COLUMNS), logrank(table), pd.DataFrame(columns=RMST_COLUMNS)
+        return pd.DataFrame(columns=CURVE_COLUMNS), logrank(table, permutation), pd.DataFrame(columns=RMST_COLUMNS)
+    table = canonical_order(table)
     fitters = fitted_groups(table, horizon)
-    return curves(table, fitters), logrank(table), rmst(table, fitters, horizon)
+    return curves(table, fitters), logrank(table, permutation), rmst(table, fitters, horizon)
