@@ -79,7 +79,7 @@ rule survival_tables:
 
 
 rule cox:
-    """Cox proportional-hazards model (Efron ties) and Schoenfeld PH check for one endpoint."""
+    """Cox proportional-hazards model (Efron ties, Firth when sparse) and cox.zph PH test for one endpoint."""
     input:
         f"{ANALYSIS}/survival_{{endpoint}}.parquet",
     output:
@@ -104,6 +104,9 @@ rule cox:
         ),
         penalizer=config["analysis"]["cox_penalizer"],
         ph_alpha=config["analysis"]["ph_alpha"],
+        firth_min_events_per_covariate=config["analysis"][
+            "firth_min_events_per_covariate"
+        ],
     script:
         "../scripts/cox.py"
 
@@ -204,6 +207,11 @@ rule kaplan_meier:
         runtime=10,
     params:
         horizons=HORIZONS,
+        permutation={
+            "min_expected": config["analysis"]["permutation_min_expected"],
+            "resamples": config["analysis"]["permutation_resamples"],
+            "seed": config["seed"],
+        },
     script:
         "../scripts/kaplan_meier.py"
 
