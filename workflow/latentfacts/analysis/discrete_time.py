@@ -5,9 +5,10 @@ grouped-time version of the Cox model, so exp(b) is a hazard ratio on the same s
 level per period (epoch, or a run of sparse epochs collapsed together so every period stays
 estimable). Standard errors are cluster-robust by fact: a fact's rows, over epochs and seeds, form
 one cluster. The sandwich is R's `sandwich::vcovCL` default for a GLM: expected-information bread
-(X'WX)^-1 with IRLS weights, meat sum_g U_g U_g' of the per-fact score sums, and the small-sample
-factor G/(G-1) x (n-1)/(n-k). (statsmodels' own cluster option uses the observed-information bread,
-which differs under the non-canonical cloglog link.)
+(X'WX)^-1 with IRLS weights, meat sum_g U_g U_g' of the per-fact score sums, and the cluster factor
+G/(G-1) (type HC0: vcovCL's HC1 factor (n-1)/(n-k) is for lm fits only). statsmodels' own cluster
+option uses the observed-information bread and also the HC1 factor; the bread differs under the
+non-canonical cloglog link.
 """
 
 import logging
@@ -63,7 +64,7 @@ def collapse_epochs(rows, min_events):
 
 
 def cluster_robust_covariance(result, clusters):
-    """R's sandwich::vcovCL(fit, cluster) for a fitted statsmodels GLM (type HC1, cadjust)."""
+    """R's sandwich::vcovCL(fit, cluster) for a fitted statsmodels GLM (its glm default: HC0, cadjust)."""
     exog, endog = result.model.exog, result.model.endog
     eta = exog @ result.params
     family = result.model.family
@@ -73,9 +74,8 @@ def cluster_robust_covariance(result, clusters):
     bread = np.linalg.inv(exog.T @ (exog * (slope**2 / variance)[:, None]))
     scores = exog * ((endog - mean) * slope / variance)[:, None]
     per_cluster = pd.DataFrame(scores).groupby(clusters).sum().to_numpy()
-    n, k = exog.shape
     g = len(per_cluster)
-    return bread @ (per_cluster.T @ per_cluster) @ bread * (g / (g - 1)) * ((n - 1) / (n - k))
+    return bread @ (per_cluster.T @ per_cluster) @ bread * (g / (g - 1))
 
 
 def fit_discrete(table, columns, min_events):
@@ -90,7 +90,7 @@ def fit_discrete(table, columns, min_events):
         "events": int(table["event"].sum()),
         "covariates": covariates,
         "dropped": dropped,
-        "standard_errors": "cluster-robust by fact, as R sandwich::vcovCL (expected-information bread, HC1)",
+        "standard_errors": "cluster-robust by fact, as R sandwich::vcovCL (expected-information bread, HC0, G/(G-1))",
         "vif": {},
         "reason": unfit_reason(table, covariates),
         "warnings": [],

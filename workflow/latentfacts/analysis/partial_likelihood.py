@@ -4,8 +4,9 @@ Efron's log partial likelihood is sum_i x_i'b over events minus, for every strat
 tied events D and risk set R, and k = 0..d-1, the term log sum_j c_j exp(x_j'b) with c_j = 1 - k/d on D and
 1 on R without D. Every such term is a log-sum-exp of the linear predictor, so its derivatives are the
 moments of x under the weights c_j exp(x_j'b): mean (score), covariance (information), third central
-moment (the derivative of the information, for Firth's penalty). The terms are a dense matrix
-(terms x facts): the study's tables hold at most a few thousand facts.
+moment (the derivative of the information, for Firth's penalty). A term's weighted sums are those of its
+risk set minus k/d times those of its tied events, so only one pair of sums per stratum and time is
+computed, however many ties there are.
 """
 
 from dataclasses import dataclass
@@ -36,28 +37,42 @@ class PartialLikelihood:
         event = np.asarray(event) == 1
         strata = np.zeros(len(duration)) if strata is None else np.asarray(strata)
         self.duration, self.event = duration, event
-        coefficients, times = [], []
+        risk, tied, group, fraction, times = [], [], [], [], []
         for stratum in np.unique(strata):
             in_stratum = strata == stratum
             for time in np.unique(duration[in_stratum & event]):
-                tied = in_stratum & event & (duration == time)
-                at_risk = (in_stratum & (duration >= time)).astype(float)
-                d = int(tied.sum())
-                for k in range(d):
-                    coefficients.append(at_risk - tied * (k / d))
-                    times.append(time)
-        self.coefficients = np.array(coefficients).reshape(len(times), len(duration))
+                at_time = in_stratum & event & (duration == time)
+                d = int(at_time.sum())
+                group += [len(risk)] * d
+                fraction += [k / d for k in range(d)]
+                times += [time] * d
+                risk.append(in_stratum & (duration >= time))
+                tied.append(at_time)
+        n = len(duration)
+        self.sets = np.array(risk + tied, dtype=float).reshape(2 * len(risk), n)  # risk sets, then tied sets
+        self.term_group = np.array(group, dtype=int)
+        self.term_fraction = np.array(fraction)
         self.term_time = np.array(times, dtype=float)
+
+    def term_sums(self, weights, values):
+        """sum_j c_j w_j v_j for every term (terms, ...): risk-set sum minus k/d times the tied-set sum."""
+        flat = values.reshape(len(values), -1)
+        per_set = self.sets @ (weights[:, None] * flat)
+        groups = len(per_set) // 2
+        risk, tied = per_set[:groups][self.term_group], per_set[groups:][self.term_group]
+        return (risk - self.term_fraction[:, None] * tied).reshape(len(self.term_group), *values.shape[1:])
+
+    def weights(self, beta):
+        eta = self.x @ beta
+        shift = eta.max() if len(eta) else 0.0
+        return eta, shift, np.exp(eta - shift)
 
     def moments(self, beta):
         """Value, score and information at `beta`, with the per-term means and covariances."""
-        eta = self.x @ beta
-        shift = eta.max() if len(eta) else 0.0
-        weights = self.coefficients * np.exp(eta - shift)
-        total = weights.sum(axis=1)
-        share = weights / total[:, None]
-        mean = share @ self.x
-        second = np.einsum("tn,na,nb->tab", share, self.x, self.x)
+        eta, shift, weights = self.weights(beta)
+        total = self.term_sums(weights, np.ones(len(eta)))
+        mean = self.term_sums(weights, self.x) / total[:, None]
+        second = self.term_sums(weights, self.x[:, :, None] * self.x[:, None, :]) / total[:, None, None]
         covariance = second - mean[:, :, None] * mean[:, None, :]
         log_likelihood = eta[self.event].sum() - (np.log(total) + shift).sum()
         score = self.x[self.event].sum(axis=0) - mean.sum(axis=0)
@@ -66,16 +81,16 @@ class PartialLikelihood:
     def information_derivative(self, beta):
         """d information / d beta_r for every r, (p, p, p): the summed third central moments of x
         (the information is a sum of covariances, and a covariance's derivative is the third cumulant)."""
-        eta = self.x @ beta
-        weights = self.coefficients * np.exp(eta - eta.max())
-        share = weights / weights.sum(axis=1)[:, None]
-        mean = share @ self.x
-        second = np.einsum("tn,na,nb->tab", share, self.x, self.x)
-        # sum_t E_t[(x - m_t)^3] from raw moments, without a terms x facts x p array
-        raw = np.einsum("n,na,nb,nc->abc", share.sum(axis=0), self.x, self.x, self.x)
+        _, _, weights = self.weights(beta)
+        x = self.x
+        total = self.term_sums(weights, np.ones(len(x)))[:, None]
+        mean = self.term_sums(weights, x) / total
+        second = self.term_sums(weights, x[:, :, None] * x[:, None, :]) / total[:, :, None]
+        third = self.term_sums(weights, x[:, :, None, None] * x[:, None, :, None] * x[:, None, None, :])
+        third = third / total[:, :, None, None]
         cross = np.einsum("ta,tbc->abc", mean, second)
         cubed = np.einsum("ta,tb,tc->abc", mean, mean, mean)
-        return raw - cross - cross.transpose(1, 0, 2) - cross.transpose(1, 2, 0) + 2 * cubed
+        return third.sum(axis=0) - cross - cross.transpose(1, 0, 2) - cross.transpose(1, 2, 0) + 2 * cubed
 
 
 @dataclass
