@@ -98,9 +98,10 @@ def test_no_events_gives_empty_tables_and_a_reason():
 
 def test_kaplan_meier_equals_hand_computation():
     # class u: durations 1,2,2,3 events 1,1,0,0 ; class l: 1,1,3 events 1,1,1
-    table = pd.DataFrame({"duration": [1, 2, 2, 3, 1, 1, 3], "event": [1, 1, 0, 0, 1, 1, 1],
+    table = pd.DataFrame({"fact_id": [f"F{i}" for i in range(7)], "seed": 0,
+                          "duration": [1, 2, 2, 3, 1, 1, 3], "event": [1, 1, 0, 0, 1, 1, 1],
                           "knowledge": ["unknown"] * 4 + ["latent"] * 3})  # fmt: skip
-    curves, test, rmst = kaplan_meier(table, horizon=3)
+    curves, test, rmst = kaplan_meier(table, horizon=3, permutation={"min_expected": 5, "resamples": 999, "seed": 0})
     unknown = curves[curves["knowledge"] == "unknown"].set_index("epoch")["survival"]
     np.testing.assert_allclose(unknown.loc[[0, 1, 2, 3]], [1, 3 / 4, 3 / 4 * 2 / 3, 3 / 4 * 2 / 3])
     latent = curves[curves["knowledge"] == "latent"].set_index("epoch")["survival"]
@@ -113,6 +114,8 @@ def test_kaplan_meier_equals_hand_computation():
     se = rmst.set_index("knowledge")["rmst_se"]
     assert se["unknown"] == pytest.approx(np.sqrt(1.25**2 / (4 * 3) + 0.5**2 / (3 * 2)))
     assert test["groups"] == "latent, unknown" and 0 < test["p"] < 1
+    # 5 events among 7 facts: no class expects 5, so the p-value is a permutation one
+    assert test["p_method"].startswith("permutation") and test["min_expected"] < 5
     assert curves.set_index(["knowledge", "epoch"]).loc[("all", 2), "at_risk"] == 4
 
 
