@@ -5,7 +5,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
+
+from latentfacts.schemas import table_files, violations
 
 ROOT = Path(__file__).resolve().parents[1]
 # What a workflow run needs from the checkout; results/ and caches are never copied.
@@ -26,8 +29,23 @@ def copy_project(dest):
     return dest
 
 
+# The test being run, so that run_snakemake can hold it to its marker.
+RUNNING = {}
+
+
+@pytest.fixture(autouse=True)
+def running_test(request):
+    RUNNING["test"] = request.node
+    yield
+    RUNNING.clear()
+
+
 def run_snakemake(workdir, *args, check=True, timeout=1500):
-    """Run Snakemake (this interpreter's) in `workdir`; returns the CompletedProcess."""
+    """Run Snakemake (this interpreter's) in `workdir`; returns the CompletedProcess. Only a test marked
+    `workflow` (or `slurm`) may: `pytest -m "not workflow"` is the fast run without Snakemake."""
+    test = RUNNING.get("test")
+    if test is not None and not any(test.get_closest_marker(name) for name in ("workflow", "slurm")):
+        raise AssertionError(f"{test.nodeid} runs Snakemake but is not marked @pytest.mark.workflow")
     cmd = [sys.executable, "-m", "snakemake", "--profile", "profiles/local", *args]
     proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout)
     if check and proc.returncode != 0:
@@ -70,7 +88,15 @@ def project(tmp_path):
     return copy_project(tmp_path / "project")
 
 
-def pytest_collection_modifyitems(items):
-    """The SLURM test last: once it has installed SLURM's client, every later Snakemake start waits
-    ~9 s for the SLURM executor plugin's `scontrol show config` (no controller left to answer)."""
-    items.sort(key=lambda item: item.get_closest_marker("slurm") is not None)
+
+def table_violations(project, names):
+    """({file: how it departs from its schema}, number of files checked) for every file of the tables
+    `names` (workflow/schemas/tables/) under `project`."""
+    found, checked = {}, 0
+    for name in names:
+        for path in sorted(Path(project).glob(table_files(name))):
+            table = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+            checked += 1
+            if problems := violations(table, name):
+                found[str(path.relative_to(project))] = problems
+    return found, checked

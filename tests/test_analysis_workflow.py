@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import run_snakemake
+from conftest import run_snakemake, table_violations
 
 SEEDS, EPOCHS = [0, 1], 5
 ANALYSIS_RULES = [
@@ -20,6 +20,23 @@ ANALYSIS_RULES = [
     "dynamics",
     "figures",
     "summary",
+]
+
+# The tables the analysis stage writes (workflow/schemas/tables/).
+ANALYSIS_TABLES = [
+    "trajectories",
+    "survival",
+    "cox_fit",
+    "ph",
+    "discrete_fit",
+    "hazard_ratios",
+    "models",
+    "ph_checks",
+    "km_curves",
+    "km_logrank",
+    "km_rmst",
+    "dynamics_curves",
+    "dynamics_summary",
 ]
 
 
@@ -82,6 +99,8 @@ def test_analysis_rules_run_and_report_builds(project):
                "results/analysis/km_rmst.csv", "results/analysis/dynamics_summary.csv"]  # fmt: skip
     run_snakemake(project, "--allowed-rules", *ANALYSIS_RULES, "--", *targets)
     analysis = project / "results/analysis"
+    # 1 + 4 survival tables + 4 x (cox, ph, discrete) + 3 report tables + 3 Kaplan-Meier + 2 dynamics
+    assert table_violations(project, ANALYSIS_TABLES) == ({}, 25)
     trajectories = pd.read_parquet(analysis / "trajectories.parquet")
     assert len(trajectories) == len(SEEDS) * (EPOCHS + 1) * 120
     acquisition = pd.read_parquet(analysis / "survival_acquisition.parquet")

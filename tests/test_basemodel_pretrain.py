@@ -1,11 +1,20 @@
-"""Tokenizer, tiny Llama and pretraining loop of the embedded base model (real, tiny, on CPU)."""
+"""Tokenizer, tiny Llama, pretraining loop and save of the embedded base model (real, tiny, on CPU)."""
+
+import json
 
 import numpy as np
 import pytest
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from latentfacts.basemodel.pretrain import CHAT_TEMPLATE, new_tiny_llama, pretrain, render_chat, train_tokenizer
+from latentfacts.basemodel.pretrain import (
+    CHAT_TEMPLATE,
+    new_tiny_llama,
+    pretrain,
+    render_chat,
+    save_base_model,
+    train_tokenizer,
+)
 
 SYSTEM = "You are a biomedical ontology assistant. Answer with the identifier only."
 IDENTIFIERS = ["HP:0001250", "GO:0005634", "HP:0000118", "GO:0031012"]
@@ -99,3 +108,22 @@ def test_pretraining_lowers_loss_deterministically_and_saves_a_loadable_model(to
 def test_pretraining_refuses_an_empty_corpus(tokenizer):
     with pytest.raises(ValueError, match="no documents"):
         pretrain(tiny(tokenizer), tokenizer, [], steps=3, batch_size=4, learning_rate=1e-3, warmup_steps=1, seed=0, max_seq_len=64)
+
+
+def test_saved_base_model_is_whole_or_absent(tokenizer, tmp_path):
+    out = tmp_path / "base"
+    out.mkdir()
+    (out / "stale.txt").write_text("from an earlier run")
+    model = tiny(tokenizer)
+    save_base_model(model, tokenizer, {"steps": 1}, str(out))
+    assert [path.name for path in tmp_path.iterdir()] == ["base"] and not (out / "stale.txt").exists()
+    assert json.loads((out / "pretrain_stats.json").read_text()) == {"steps": 1}
+    loaded = AutoModelForCausalLM.from_pretrained(out)
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), loaded.state_dict().values()))
+    assert AutoTokenizer.from_pretrained(out)("HP:0001250")["input_ids"] == tokenizer("HP:0001250")["input_ids"]
+
+    # A save that fails part-way (stats JSON cannot hold) keeps the saved model and leaves nothing partial.
+    with pytest.raises(TypeError):
+        save_base_model(model, tokenizer, {"steps": object()}, str(out))
+    assert [path.name for path in tmp_path.iterdir()] == ["base"]
+    assert json.loads((out / "pretrain_stats.json").read_text()) == {"steps": 1}

@@ -3,6 +3,7 @@
 import json
 
 import pandas as pd
+import pytest
 import yaml
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -25,6 +26,7 @@ TINY = {
 }
 
 
+@pytest.mark.workflow
 def test_corpus_and_pretraining_rules(project):
     (project / "tiny.yaml").write_text(yaml.safe_dump(TINY))
     run_snakemake(project, "results/model/base", "--configfile", "tiny.yaml")

@@ -2,7 +2,8 @@
 resources (GPU rules with a GPU request), and the tables equal those of a local run.
 
 Needs root and Debian packages (tools/slurm_ci.sh installs them); fails, with the daemons' own
-messages, where SLURM cannot start.
+messages, where SLURM cannot start. The cluster lives in a temporary directory and is gone when the
+test ends (tests/slurm_cluster.py).
 """
 
 import os
@@ -11,13 +12,12 @@ import shlex
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
 from conftest import copy_project, run_snakemake
-from slurm_cluster import CI_PARTITIONS, running_slurm
+from slurm_cluster import CI_PARTITIONS, leftovers, running_slurm
 
 # What the test builds (default: through the model stage, so GPU rules are submitted), and extra
 # Snakemake arguments for both runs; LATENTFACTS_SLURM_TARGETS overrides the targets.
@@ -68,6 +68,7 @@ def tables(project):
     }
 
 
+@pytest.mark.workflow
 @pytest.mark.slurm
 def test_slurm_profile_runs_the_study_through_sbatch(tmp_path):
     local, cluster = copy_project(tmp_path / "local"), copy_project(tmp_path / "cluster")
@@ -87,17 +88,24 @@ def test_slurm_profile_runs_the_study_through_sbatch(tmp_path):
     )
     planned_rules = set(re.findall(r"^\s*rule (\w+):", dry_run.stdout + dry_run.stderr, flags=re.M)) - {"all"}
 
-    with running_slurm():
+    with running_slurm() as slurm:
         started = time.monotonic()
         run = subprocess.run(
             [sys.executable, "-m", "snakemake", "--profile", str(profile), "--verbose", *args],
             cwd=cluster,
+            env=slurm.env,
             capture_output=True,
             text=True,
             timeout=1500,
         )
         wall = time.monotonic() - started
-        slurmctld_log = Path("/var/lib/latentfacts-slurm-ci/log/slurmctld.log").read_text()
+        slurmctld_log = (slurm.directory / "log" / "slurmctld.log").read_text()
+    # Nothing left that outlives the test: no daemon, no config (a later Snakemake start asks
+    # `scontrol show config` through the SLURM plugin, which must fail fast without a cluster).
+    assert leftovers(slurm) == []
+    started = time.monotonic()
+    subprocess.run(["scontrol", "show", "config"], capture_output=True, timeout=60)
+    assert time.monotonic() - started < 3
     output = run.stdout + run.stderr
     assert run.returncode == 0, f"snakemake on SLURM failed ({run.returncode}):\n{output[-8000:]}"
     print(f"SLURM run of {TARGETS}: {wall:.0f} s")

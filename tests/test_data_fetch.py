@@ -110,6 +110,7 @@ def test_missing_local_file_is_named(tmp_path):
     assert not (tmp_path / "hp_obo").exists()
 
 
+@pytest.mark.workflow
 def test_fetch_rule_downloads_a_url_source(server, project):
     path = project / "config/config.yaml"
     config = yaml.safe_load(path.read_text())

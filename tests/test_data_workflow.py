@@ -5,9 +5,10 @@ import shutil
 import time
 
 import pandas as pd
+import pytest
 import yaml
 
-from conftest import run_snakemake
+from conftest import run_snakemake, table_violations
 
 CORPUS_CONFIG = {"frequency": {"source": "corpus", "corpus": "test_corpus.txt"}}
 
@@ -17,6 +18,7 @@ def fresh(project):
         shutil.rmtree(project / part, ignore_errors=True)
 
 
+@pytest.mark.workflow
 def test_data_rules_on_embedded_resources(project):
     # a stand-in corpus, so the data rules run without the model stage's synthetic corpus
     (project / "test_corpus.txt").write_text("Seizure HP:0001250 nucleus GO:0005634 nucleus\n" * 3, encoding="utf-8")
@@ -26,6 +28,7 @@ def test_data_rules_on_embedded_resources(project):
     assert len(first) == 1600
     assert first.groupby(["ontology", "split"]).size().to_dict() == {("GO", "train"): 400, ("GO", "withheld"): 400, ("HPO", "train"): 800}
     assert first.groupby(["ontology", "bin"]).size().nunique() == 1  # equal numbers per bin
+    assert table_violations(project, ["terms", "annotations", "pairs", "frequency", "covariates"]) == ({}, 5)
     covariates = pd.read_parquet(project / "results/data/covariates.parquet")
     assert covariates["fact_id"].tolist() == first["fact_id"].tolist()
     assert covariates.isna().sum().sum() == 0
@@ -39,6 +42,7 @@ def test_data_rules_on_embedded_resources(project):
     pd.testing.assert_frame_equal(first, pd.read_parquet(project / "results/data/pairs.parquet"))
 
 
+@pytest.mark.workflow
 def test_dry_run_of_the_whole_workflow(project):
     proc = run_snakemake(project, "-n")
     for rule in ("fetch", "parse_ontology", "annotation_counts", "build_pairs", "literature_frequency", "covariates"):
@@ -52,12 +56,14 @@ def write_config(project, edit):
     path.write_text(yaml.safe_dump(config, sort_keys=False))
 
 
+@pytest.mark.workflow
 def test_unknown_config_key_is_named(project):
     write_config(project, lambda c: c["pairs"].update(binz=3))
     proc = run_snakemake(project, "-n", check=False)
     assert proc.returncode != 0 and "'binz' was unexpected" in proc.stderr + proc.stdout
 
 
+@pytest.mark.workflow
 def test_config_value_of_wrong_type_is_named(project):
     write_config(project, lambda c: c["pairs"].update(bins="twenty"))
     proc = run_snakemake(project, "-n", check=False)
@@ -65,6 +71,7 @@ def test_config_value_of_wrong_type_is_named(project):
     assert proc.returncode != 0 and "'twenty' is not of type 'integer'" in output and "bins" in output
 
 
+@pytest.mark.workflow
 def test_missing_input_file_is_named(project):
     write_config(project, lambda c: c["sources"]["hp_obo"].update(path="resources/embedded/nowhere.obo.gz"))
     proc = run_snakemake(project, "-n", check=False)
@@ -72,6 +79,7 @@ def test_missing_input_file_is_named(project):
     assert proc.returncode != 0 and "Missing input files" in output and "resources/embedded/nowhere.obo.gz" in output
 
 
+@pytest.mark.workflow
 def test_bad_obo_fails_with_file_and_line_and_leaves_no_output(project):
     (project / "resources/embedded/hp.obo.gz").write_bytes(gzip.compress(b"<html>not an ontology</html>\n"))
     proc = run_snakemake(project, "results/data/terms.parquet", check=False)

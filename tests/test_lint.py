@@ -5,11 +5,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import run_snakemake
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.workflow
 def test_snakemake_lint_is_clean(project):
     proc = run_snakemake(project, "--lint", check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr

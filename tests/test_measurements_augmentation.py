@@ -4,8 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from latentfacts.measurements.augmentation import ARM_COLUMN, acquisition_by_arm, recall_gap
-from latentfacts.analysis.trajectories import build_trajectories
+from latentfacts.measurements.augmentation import ARM_COLUMN, compare_template_modes, recall_gap
 
 
 def test_recall_gap_per_arm_and_epoch():
@@ -75,15 +74,27 @@ def test_pooled_cox_recovers_a_slower_single_template_arm():
         }
     )
     baseline = pd.DataFrame({"fact_id": facts, "correct": False, "p_sample": 0.0, "knowledge": "unknown"})
-    paths = {"pairs": "pairs", "covariates": "covariates", "baseline": "baseline"}
-    trajectories = {}
+    paths = {"pairs": "pairs.parquet", "covariates": "covariates.parquet", "baseline": "baseline.parquet"}
+    evals, probes = {}, {}
     for arm, rate, seed in [("main", 0.3, 2), ("single_template", 0.15, 3)]:
-        evals = planted_arm(rate, n, seed=seed)
-        trajectories[arm] = build_trajectories(
-            pairs, covariates, baseline, evals, {**paths, **{k: str(k) for k in evals}}
+        for (_, epoch), table in planted_arm(rate, n, seed=seed).items():
+            evals[(arm, 0, epoch)] = table
+            paths[(arm, 0, epoch)] = f"{arm}/epoch_{epoch:02d}.parquet"
+        # held-out wording: only the even-numbered facts that the trained wording gets right
+        probes[(arm, 0)] = pd.concat(
+            evals[(arm, 0, e)].assign(seed=0, template=0, correct=lambda t: t["correct"] & (t.index % 2 == 0))
+            for e in (0, 5, 10)
         )
     modes = {"main": "all", "single_template": "first"}
-    ratios, models = acquisition_by_arm(trajectories, modes, ["log1p_id_frequency", "ontology"], ["HPO"], 3, 0.0, 0.05)
+    analysis = {"covariates": ["log1p_id_frequency", "ontology"], "stable_k": 3, "cox_penalizer": 0.0, "ph_alpha": 0.05}
+    gaps, ratios, models = compare_template_modes(pairs, covariates, baseline, evals, probes, modes, analysis, paths)
+
+    # The gap only at the probed epochs: trained-wording recall minus held-out recall, per arm.
+    assert sorted(gaps["epoch"].unique()) == [0, 5, 10]
+    for arm, gap in gaps.set_index(["arm", "epoch"])["gap"].items():
+        correct = evals[(arm[0], 0, arm[1])]["correct"]
+        assert gap == pytest.approx(correct.mean() - (correct & (correct.index % 2 == 0)).mean())
+    assert dict(zip(gaps["arm"], gaps["train_templates"])) == modes
     assert set(ratios["arm"]) == {"main", "single_template", "pooled"}
     arm_effect = ratios[(ratios["arm"] == "pooled") & (ratios["covariate"] == ARM_COLUMN)].iloc[0]
     # per-epoch hazards 0.15 vs 0.3: acquisition is clearly slower (Cox on heavily tied epochs puts the HR

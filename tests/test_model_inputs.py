@@ -16,7 +16,8 @@ from tiny_lm import SYSTEM, TEMPLATES, tiny_facts, tiny_lm_dir
 
 
 @pytest.mark.parametrize("path", ["results/model/base", "/nonexistent/model", "./local-model"])
-def test_missing_model_path_is_named(path):
+def test_missing_model_path_is_named(path, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # relative paths resolve in an empty directory, whatever the checkout holds
     with pytest.raises(ModelInputError, match=f"model path '{path}'.*does not exist"):
         load_model(path)
     with pytest.raises(ModelInputError, match="does not exist"):
@@ -75,6 +76,7 @@ def test_every_tiny_fact_round_trips():
     assert all(tokenizer.decode(ex.target_ids) == f"{ex.fact_id}<|end|>" for ex in examples)
 
 
+@pytest.mark.workflow
 @pytest.mark.parametrize(
     "section,key,value,message",
     [

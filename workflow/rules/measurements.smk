@@ -350,5 +350,9 @@ rule augmentation:
         eval_arm_seed_epochs=[
             (a, s, e) for a in AUGMENTATION_ARMS for s, e in ALL_EPOCHS
         ],
+        analysis={
+            k: config["analysis"][k]
+            for k in ("covariates", "stable_k", "cox_penalizer", "ph_alpha")
+        },
     script:
         "../scripts/augmentation.py"

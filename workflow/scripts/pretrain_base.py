@@ -2,14 +2,12 @@
 
 import hashlib
 import json
-import os
-import shutil
 
 import torch
 import transformers
 
 from latentfacts.basemodel.corpus import read_documents
-from latentfacts.basemodel.pretrain import new_tiny_llama, pretrain, train_tokenizer
+from latentfacts.basemodel.pretrain import new_tiny_llama, pretrain, save_base_model, train_tokenizer
 from latentfacts.rulelog import log_to
 
 
@@ -50,16 +48,7 @@ def main(smk):
         transformers=transformers.__version__,
     )
     print(json.dumps(stats, indent=1))
-    # Save into a sibling directory and rename, so the output directory is whole or absent.
-    out = smk.output[0]
-    partial = f"{out}.partial"
-    shutil.rmtree(partial, ignore_errors=True)
-    model.save_pretrained(partial)
-    tokenizer.save_pretrained(partial)
-    with open(os.path.join(partial, "pretrain_stats.json"), "w") as handle:
-        json.dump(stats, handle, indent=1)
-    shutil.rmtree(out, ignore_errors=True)
-    os.replace(partial, out)
+    save_base_model(model, tokenizer, stats, smk.output[0])
 
 
 if "snakemake" in globals():

@@ -2,6 +2,8 @@
 
 import pandas as pd
 
+from latentfacts.schemas import columns
+
 PAIRS_COLUMNS = ["fact_id", "ontology", "id", "label", "split", "bin"]
 COVARIATE_COLUMNS = [
     "fact_id",
@@ -17,7 +19,7 @@ COVARIATE_COLUMNS = [
     "id_leading_zeros",
 ]
 BASELINE_COLUMNS = ["fact_id", "correct", "p_sample", "knowledge"]
-EVAL_COLUMNS = ["fact_id", "epoch", "correct", "logprob", "p_sample", "first_token_rank"]
+EVAL_COLUMNS = columns("eval")
 KNOWLEDGE_CLASSES = ["known", "latent", "unknown"]
 
 

@@ -4,7 +4,10 @@ template and a tiny LlamaForCausalLM, trained on the synthetic corpus (see corpu
 The result is saved with `save_pretrained`, so it loads through the same code path as any hub model.
 """
 
+import json
 import math
+import os
+import shutil
 import time
 
 import torch
@@ -177,3 +180,21 @@ def pretrain(model, tokenizer, lines, steps, batch_size, learning_rate, warmup_s
         ],
         "wall_seconds": time.perf_counter() - started,
     }
+
+
+def save_base_model(model, tokenizer, stats, out):
+    """Model, tokenizer and `stats` (as pretrain_stats.json) into directory `out`, whole or not at all: they
+    are written to a sibling directory that then takes `out`'s place, so a save that fails part-way leaves
+    the previous `out` (or none) and no partial directory."""
+    partial = f"{out}.partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    try:
+        model.save_pretrained(partial)
+        tokenizer.save_pretrained(partial)
+        with open(os.path.join(partial, "pretrain_stats.json"), "w") as handle:
+            json.dump(stats, handle, indent=1)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    shutil.rmtree(out, ignore_errors=True)
+    os.replace(partial, out)

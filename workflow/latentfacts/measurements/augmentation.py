@@ -11,6 +11,7 @@ import pandas as pd
 
 from latentfacts.analysis.cox import fit_cox
 from latentfacts.analysis.survival import model_columns, survival_table
+from latentfacts.analysis.trajectories import build_trajectories
 
 ARM_COLUMN = "single_template"
 
@@ -50,3 +51,34 @@ def acquisition_by_arm(trajectories, modes, covariates, ontology_levels, stable_
         ratios.append(hr.assign(arm=arm))
         facts[arm] = model
     return pd.concat(ratios, ignore_index=True), facts
+
+
+def compare_template_modes(pairs, covariates, baseline, evals, probes, modes, analysis, paths):
+    """The augmentation measurement: recall gap per arm, seed and epoch, and acquisition Cox models per arm.
+
+    `evals`: {(arm, seed, epoch): eval table}; `probes`: {(arm, seed): held-out template scores};
+    `modes`: {arm: "first" | "all"}; `analysis`: covariates, stable_k, cox_penalizer, ph_alpha (as config
+    section `analysis`); `paths`: "pairs", "covariates", "baseline" and each key of `evals` -> its file, for
+    errors. Both measures are restricted to the trained facts. Returns (gaps, hazard ratios, {arm: model facts})."""
+    trained = pairs.loc[pairs["split"] == "train", ["fact_id"]]
+    by_arm = {}
+    for (arm, seed, epoch), table in evals.items():
+        by_arm.setdefault(arm, {})[(seed, epoch)] = table
+    trajectories = {
+        arm: build_trajectories(pairs, covariates, baseline, tables, {**paths, **{k: paths[(arm, *k)] for k in tables}})
+        for arm, tables in by_arm.items()
+    }
+    memorization = pd.concat([t.assign(arm=arm) for arm, t in trajectories.items()]).merge(trained, on="fact_id")
+    semantic = pd.concat([table.assign(arm=arm) for (arm, _), table in probes.items()]).merge(trained, on="fact_id")
+    gaps = recall_gap(memorization, semantic)
+    gaps["train_templates"] = gaps["arm"].map(modes)
+    ratios, models = acquisition_by_arm(
+        trajectories,
+        modes,
+        analysis["covariates"],
+        sorted(pairs["ontology"].unique()),
+        analysis["stable_k"],
+        analysis["cox_penalizer"],
+        analysis["ph_alpha"],
+    )
+    return gaps, ratios, models

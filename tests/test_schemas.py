@@ -1,0 +1,48 @@
+"""The data contract in workflow/schemas/tables/: well formed, naming real rules, and the one source of the
+column names that readers check. (The workflow tests check the tables a run writes against it.)"""
+
+import pandas as pd
+import pytest
+from test_envs import rules
+
+from latentfacts.analysis import trajectories
+from latentfacts.basemodel import corpus
+from latentfacts.schemas import FIELDS, KINDS, columns, schema, table_names, violations
+
+RULES = set(rules()) | {"all"}
+
+
+@pytest.mark.parametrize("name", table_names())
+def test_a_schema_names_its_table_rules_and_typed_columns(name):
+    spec = schema(name)
+    assert FIELDS <= set(spec) and spec["table"] == name and spec["description"].strip()
+    assert spec["file"].startswith("results/")
+    assert spec["written_by"].split()[0] in RULES
+    assert all(reader.split()[0] in RULES | {"measurements"} for reader in spec["read_by"])
+    assert set(spec["key"]) <= set(spec["columns"])
+    for column, kind in spec["columns"].items():
+        assert kind["type"] in KINDS and kind["description"].strip(), column
+
+
+def test_readers_take_their_columns_from_the_schemas():
+    assert trajectories.EVAL_COLUMNS == columns("eval")
+    for reader, table in [
+        (trajectories.PAIRS_COLUMNS, "pairs"),
+        (trajectories.COVARIATE_COLUMNS, "covariates"),
+        (trajectories.BASELINE_COLUMNS, "baseline"),
+        (corpus.PAIRS_COLUMNS, "pairs"),
+        (corpus.TERMS_COLUMNS, "terms"),
+        (corpus.ANNOTATIONS_COLUMNS, "annotations"),
+    ]:
+        assert set(reader) <= set(columns(table)), table
+
+
+def test_violations_name_missing_unexpected_and_mistyped_columns():
+    table = pd.DataFrame({"fact_id": ["HP:0001250"], "epoch": [1.5], "correct": [True], "logprob": [-1.0]})
+    table = table.assign(p_sample=0.5, note="x")
+    assert violations(table, "eval") == [
+        "missing column 'first_token_rank'",
+        "column 'note' is not in the schema",
+        "column 'epoch' is float64, not integer",
+    ]
+    assert violations(table.drop(columns="note").assign(epoch=1, first_token_rank=1), "eval") == []
