@@ -2,10 +2,14 @@
 
 `tools/slurm_ci.sh` installs the Debian packages if they are missing and writes the cluster's config,
 munge key, state and logs into a temporary directory; this module starts the daemons there in the
-foreground as child processes (SLURM_CONF points at that config, so nothing under /etc is read or
-written), waits until `sinfo` shows the node idle, and on exit stops exactly the processes it started,
-by PID, and removes the directory. A daemon that dies or a node that never becomes idle raises
-SlurmStartError with the daemons' own messages.
+foreground as child processes (with SLURM_CONF pointing at that config), waits until `sinfo` shows the
+node idle, and on exit stops exactly the processes it started, by PID, and removes the directory. A
+daemon that dies or a node that never becomes idle raises SlurmStartError with the daemons' own messages.
+
+One thing lives outside the directory while the cluster runs: /etc/slurm/slurm.conf, a link to its
+config, because Snakemake's job-step executor strips SLURM_* variables (SLURM_CONF too) from the
+environment of the `srun` it starts inside each job. The link is removed with the cluster, and a machine
+that already has that file (a real cluster) is refused rather than touched.
 """
 
 import contextlib
@@ -19,6 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SETUP_SCRIPT = ROOT / "tools" / "slurm_ci.sh"
 # Partition names of the CI cluster (tools/slurm_ci.sh) in place of profiles/slurm's.
 CI_PARTITIONS = {"cpu": "ci_cpu", "gpu": "ci_gpu"}
+# Where SLURM's commands look for their config when SLURM_CONF is not set.
+DEFAULT_CONF = Path("/etc/slurm/slurm.conf")
 
 
 class SlurmStartError(RuntimeError):
@@ -77,8 +83,8 @@ class Cluster:
 
 
 def leftovers(cluster):
-    """What a stopped cluster left behind: its directory, daemons still running."""
-    left = [str(cluster.directory)] if cluster.directory.exists() else []
+    """What a stopped cluster left behind: its directory, the default config link, daemons still running."""
+    left = [str(path) for path in (cluster.directory, DEFAULT_CONF) if path.exists() or path.is_symlink()]
     return left + [" ".join(proc.args) for proc in cluster.daemons if proc.poll() is None]
 
 
@@ -86,6 +92,8 @@ def leftovers(cluster):
 def running_slurm(timeout=60):
     """Configure and start SLURM in a temporary directory; yield a Cluster when the node is idle; stop
     the daemons and remove the directory on exit."""
+    if DEFAULT_CONF.exists() or DEFAULT_CONF.is_symlink():
+        raise SlurmStartError(f"{DEFAULT_CONF} exists: this test starts its own cluster, on a machine without one")
     with tempfile.TemporaryDirectory(prefix="latentfacts-slurm-") as directory:
         cluster = Cluster(directory)
         configure(cluster.directory)
@@ -109,6 +117,8 @@ def running_slurm(timeout=60):
         }
         logs = [cluster.directory / "log" / name for name in ("slurmctld.log", "slurmd.log")] + [munge / "munged.log"]
         daemons = {}
+        DEFAULT_CONF.parent.mkdir(exist_ok=True)
+        DEFAULT_CONF.symlink_to(cluster.directory / "slurm.conf")
         try:
             for name, (cmd, user) in commands.items():
                 output = cluster.directory / "log" / f"{name}.out"
@@ -128,3 +138,4 @@ def running_slurm(timeout=60):
         finally:
             for proc, _ in reversed(list(daemons.values())):
                 _stop(proc)
+            DEFAULT_CONF.unlink()

@@ -105,7 +105,7 @@ def test_slurm_profile_runs_the_study_through_sbatch(tmp_path):
     assert leftovers(slurm) == []
     started = time.monotonic()
     subprocess.run(["scontrol", "show", "config"], capture_output=True, timeout=60)
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 5  # the plugin gives up after 10 s
     output = run.stdout + run.stderr
     assert run.returncode == 0, f"snakemake on SLURM failed ({run.returncode}):\n{output[-8000:]}"
     print(f"SLURM run of {TARGETS}: {wall:.0f} s")

@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from conftest import run_snakemake, small_study_args
+from conftest import run_snakemake, small_study_args, table_violations
 
 # Over conftest.SMALL_STUDY: three epochs, one training template, and both arms on.
 ARMS_ON = """
@@ -39,6 +39,9 @@ def test_measurements_and_arms(project):
         assert (project / f"results/figures/{name}.png").stat().st_size > 0
     pairs = pd.read_parquet(project / "results/data/pairs.parquet")
     trained = set(pairs.loc[pairs["split"] == "train", "fact_id"])
+    # the tables passing between the measurements' rules follow the data contract
+    contract = ["withdrawn", "heldout_templates", "augmentation_gap", "augmentation_cox"]
+    assert table_violations(project, contract) == ({}, 4)
 
     # withdrawal arm: epoch 1 is the main run's own; later epochs train without the withdrawn facts
     withdrawn = set(pd.read_parquet(project / "results/arms/withdrawal/seed0/withdrawn.parquet")["fact_id"])

@@ -2,7 +2,7 @@
 # Install SLURM and munge (Debian packages) if missing, and write a single-node cluster with one fake GPU
 # into DIR: slurm.conf, gres.conf, a munge key, state and log directories. Needs root. Nothing is
 # written outside DIR (the packages aside) and no daemon is started: tests/slurm_cluster.py starts
-# them with SLURM_CONF=DIR/slurm.conf, stops them by PID and removes DIR.
+# them with SLURM_CONF=DIR/slurm.conf, stops them by PID and removes DIR (and its link to the config).
 #
 # The node is declared bigger than the machine (SlurmdParameters=config_overrides, memory not
 # a consumable resource) so the paper-scale resource requests of profiles/slurm are accepted
