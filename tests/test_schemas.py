@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from test_envs import rules
 
-from latentfacts.analysis import trajectories
+from latentfacts.analysis import cox, kaplan_meier, trajectories
 from latentfacts.basemodel import corpus
 from latentfacts.schemas import FIELDS, KINDS, columns, schema, table_names, violations
 
@@ -24,8 +24,12 @@ def test_a_schema_names_its_table_rules_and_typed_columns(name):
         assert kind["type"] in KINDS and kind["description"].strip(), column
 
 
-def test_readers_take_their_columns_from_the_schemas():
+def test_readers_and_writers_agree_with_the_schemas():
     assert trajectories.EVAL_COLUMNS == columns("eval")
+    assert cox.HR_COLUMNS == columns("cox_fit") == columns("discrete_fit")
+    assert cox.PH_COLUMNS == columns("ph")
+    assert kaplan_meier.CURVE_COLUMNS == columns("km_curves")[1:]  # after the endpoint
+    assert kaplan_meier.RMST_COLUMNS == columns("km_rmst")[1:]
     for reader, table in [
         (trajectories.PAIRS_COLUMNS, "pairs"),
         (trajectories.COVARIATE_COLUMNS, "covariates"),
