@@ -17,6 +17,10 @@ ANALYSIS_RULES = [
     "discrete_time",
     "hazard_ratio_tables",
     "kaplan_meier",
+    "effects",
+    "effect_table",
+    "km_contrasts",
+    "degradation_exposure",
     "dynamics",
     "figures",
     "summary",
@@ -114,8 +118,24 @@ def test_analysis_rules_run_and_report_builds(project):
     hazard_ratios = pd.read_csv(analysis / "hazard_ratios.csv")
     assert set(hazard_ratios["model"]) == {"cox", "discrete"}
     assert "seen" in set(hazard_ratios.loc[hazard_ratios["endpoint"] == "degradation", "covariate"])
+    effects = pd.read_csv(analysis / "effects.csv", dtype={"seed": str})
+    assert set(effects["seed"]) == {"pooled", "0", "1"}
+    # the default bands adapted to 5 epochs: 1-4 and 5 (the last band ends at the horizon)
+    bands = effects[(effects["endpoint"] == "acquisition") & (effects["model"] == "cox_band")]
+    assert list(dict.fromkeys(bands["band"])) == ["1-4", "5-5"]
+    assert set(effects.loc[effects["model"] == "cox_log10_p_sample", "endpoint"]) == {"acquisition", "acquisition_stable", "generalization"}
+    contrasts = pd.read_csv(analysis / "km_contrasts.csv", dtype={"seed": str})
+    difference = contrasts[(contrasts["measure"] == "rmst_difference") & (contrasts["seed"] == "pooled")
+                           & (contrasts["endpoint"] == "acquisition")].iloc[0]  # fmt: skip
+    assert difference["ci_upper"] < 0  # planted: latent facts are learned sooner
+    logrank = pd.read_csv(analysis / "degradation_logrank.csv", dtype={"seed": str})
+    assert set(logrank["endpoint"]) == {"degradation", "degradation_persistent"}
+    assert logrank.set_index(["endpoint", "seed"]).loc[("degradation", "pooled"), "variance"] == "robust, clustered by fact"
     summary = (project / "results/summary.md").read_text()
     assert "HPO baseline greedy recall" in summary and "2.8% (22/800)" in summary
+    assert "| measure | pooled (95% CI) | seed 0 | seed 1 | per-seed range |" in summary
+    assert "acquisition: latent HR, epochs 1-4" in summary and "RMST difference latent - unknown" in summary
+    assert "degradation_persistent: log-rank trained vs withheld" in summary
     for name in ["recall", "kaplan_meier", "hazard_ratios", "dynamics"]:
         assert (project / f"results/figures/{name}.png").stat().st_size > 0
     run_snakemake(project, "--allowed-rules", *ANALYSIS_RULES, "--report", "results/report.html", "--", *targets)

@@ -2,9 +2,17 @@
 Cox, discrete-time, Kaplan-Meier and dynamics tables -> figures, summary and report."""
 
 from latentfacts.analysis.survival import ENDPOINTS as SURVIVAL_ENDPOINTS
-from latentfacts.analysis.survival import check_stable_k, horizon, model_columns
+from latentfacts.analysis.survival import (
+    CLASS_ENDPOINTS,
+    DEGRADATION_ENDPOINTS,
+    check_epoch_bands,
+    check_stable_k,
+    horizon,
+    model_columns,
+)
 
 check_stable_k(config["analysis"]["stable_k"], EPOCHS)
+check_epoch_bands(config["analysis"]["epoch_bands"])
 
 ANALYSIS = "results/analysis"
 FIGURES = "results/figures"
@@ -23,6 +31,9 @@ REPORT_TABLES = [
     "km_logrank",
     "km_rmst",
     "dynamics_summary",
+    "effects",
+    "km_contrasts",
+    "degradation_logrank",
 ]
 # What rule all asks of this stage: the summary, every figure and the report tables.
 ANALYSIS_TARGETS = [
@@ -74,6 +85,7 @@ rule survival_tables:
         covariates=config["analysis"]["covariates"],
         ontology_levels=ONTOLOGIES,
         stable_k=config["analysis"]["stable_k"],
+        p_sample_floor=config["analysis"]["p_sample_floor"],
     script:
         "../scripts/survival_tables.py"
 
@@ -216,8 +228,112 @@ rule kaplan_meier:
         "../scripts/kaplan_meier.py"
 
 
+rule effects:
+    """Cox hazard ratios of one endpoint per epoch band, per seed and with log10 sampling probability."""
+    input:
+        f"{ANALYSIS}/survival_{{endpoint}}.parquet",
+    output:
+        f"{ANALYSIS}/effects_{{endpoint}}.parquet",
+    log:
+        f"{LOGS}/analysis/effects_{{endpoint}}.log",
+    benchmark:
+        f"{BENCH}/analysis/effects_{{endpoint}}.tsv"
+    wildcard_constraints:
+        endpoint="|".join(SURVIVAL_ENDPOINTS),
+    conda:
+        "../../envs/cpu.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=20,
+    params:
+        columns=lambda w: model_columns(
+            config["analysis"]["covariates"], ONTOLOGIES, w.endpoint
+        ),
+        bands=config["analysis"]["epoch_bands"],
+        horizon=lambda w: HORIZONS[w.endpoint],
+        penalizer=config["analysis"]["cox_penalizer"],
+        ph_alpha=config["analysis"]["ph_alpha"],
+    script:
+        "../scripts/effects.py"
+
+
+rule effect_table:
+    """Every endpoint's per-band, per-seed and sensitivity hazard ratios -> one report table."""
+    input:
+        expand(f"{ANALYSIS}/effects_{{endpoint}}.parquet", endpoint=SURVIVAL_ENDPOINTS),
+    output:
+        report(
+            f"{ANALYSIS}/effects.csv",
+            caption="../report/effects_table.rst",
+            category="Survival models",
+        ),
+    log:
+        f"{LOGS}/analysis/effect_table.log",
+    conda:
+        "../../envs/cpu.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        endpoints=SURVIVAL_ENDPOINTS,
+    script:
+        "../scripts/effect_table.py"
+
+
+rule km_contrasts:
+    """Median event time and RMST per knowledge class, RMST difference latent - unknown, bootstrap CIs."""
+    input:
+        **{e: SURVIVAL_FILES[e] for e in CLASS_ENDPOINTS},
+    output:
+        report(
+            f"{ANALYSIS}/km_contrasts.csv",
+            caption="../report/km_contrasts_table.rst",
+            category="Kaplan-Meier",
+        ),
+    log:
+        f"{LOGS}/analysis/km_contrasts.log",
+    benchmark:
+        f"{BENCH}/analysis/km_contrasts.tsv"
+    conda:
+        "../../envs/cpu.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        horizons={e: HORIZONS[e] for e in CLASS_ENDPOINTS},
+        replicates=config["analysis"]["bootstrap_replicates"],
+        seed=config["seed"],
+    script:
+        "../scripts/km_contrasts.py"
+
+
+rule degradation_exposure:
+    """Degradation trained vs withheld: Kaplan-Meier curves and log-rank tests stratified by ontology."""
+    input:
+        **{e: SURVIVAL_FILES[e] for e in DEGRADATION_ENDPOINTS},
+    output:
+        curves=f"{ANALYSIS}/degradation_curves.parquet",
+        logrank=report(
+            f"{ANALYSIS}/degradation_logrank.csv",
+            caption="../report/degradation_logrank_table.rst",
+            category="Kaplan-Meier",
+        ),
+    log:
+        f"{LOGS}/analysis/degradation_exposure.log",
+    conda:
+        "../../envs/cpu.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        horizons={e: HORIZONS[e] for e in DEGRADATION_ENDPOINTS},
+    script:
+        "../scripts/degradation_exposure.py"
+
+
 rule dynamics:
-    """Per-epoch acquisition rate by knowledge class, its peak and the convergence epoch."""
+    """Per-epoch acquisition rate by knowledge class, its peak, convergence and reversion, with bootstrap CIs."""
     input:
         SURVIVAL_FILES["acquisition"],
     output:
@@ -237,6 +353,9 @@ rule dynamics:
     params:
         horizon=EPOCHS,
         convergence_fraction=config["analysis"]["convergence_fraction"],
+        min_at_risk=config["analysis"]["min_at_risk"],
+        replicates=config["analysis"]["bootstrap_replicates"],
+        seed=config["seed"],
     script:
         "../scripts/dynamics.py"
 
@@ -275,9 +394,12 @@ rule summary:
         trajectories=f"{ANALYSIS}/trajectories.parquet",
         hazard_ratios=f"{ANALYSIS}/hazard_ratios.csv",
         models=f"{ANALYSIS}/models.csv",
+        ph=f"{ANALYSIS}/ph_checks.csv",
+        effects=f"{ANALYSIS}/effects.csv",
+        contrasts=f"{ANALYSIS}/km_contrasts.csv",
+        degradation_logrank=f"{ANALYSIS}/degradation_logrank.csv",
         dynamics=f"{ANALYSIS}/dynamics_summary.csv",
         generalization=SURVIVAL_FILES["generalization"],
-        degradation=SURVIVAL_FILES["degradation"],
     output:
         report(
             "results/summary.md", caption="../report/summary.rst", category="Summary"
@@ -292,5 +414,7 @@ rule summary:
     params:
         seeds=SEEDS,
         epochs=EPOCHS,
+        horizons=HORIZONS,
+        ph_alpha=config["analysis"]["ph_alpha"],
     script:
         "../scripts/summary.py"

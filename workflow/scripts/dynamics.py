@@ -8,7 +8,14 @@ from latentfacts.rulelog import log_to
 
 def main(smk):
     acquisition = pd.read_parquet(smk.input[0])
-    curves, summary = dynamics(acquisition, smk.params.horizon, smk.params.convergence_fraction)
+    curves, summary = dynamics(
+        acquisition,
+        smk.params.horizon,
+        smk.params.convergence_fraction,
+        smk.params.min_at_risk,
+        smk.params.replicates,
+        smk.params.seed,
+    )
     print(summary.to_string(index=False))
     curves.to_parquet(smk.output.curves, index=False)
     summary.to_csv(smk.output.summary, index=False)

@@ -1,22 +1,31 @@
-"""Write results/summary.md: this run's headline numbers beside the paper's."""
+"""Write results/summary.md: this run's headline numbers, pooled and per seed, beside the paper's."""
 
 import pandas as pd
 
+from latentfacts.analysis.summary import Tables, headline_rows, headline_table, markdown, proportional_hazards_lines
 from latentfacts.rulelog import log_to
-from latentfacts.analysis.summary import headline_table, markdown
 
 
 def main(smk):
-    table = headline_table(
+    tables = Tables(
+        effects=pd.read_csv(smk.input.effects, dtype={"seed": str}),
+        contrasts=pd.read_csv(smk.input.contrasts, dtype={"seed": str}),
+        dynamics=pd.read_csv(smk.input.dynamics, dtype={"seed": str}),
+        degradation_logrank=pd.read_csv(smk.input.degradation_logrank, dtype={"seed": str}),
+        seeds=smk.params.seeds,
+    )
+    rows = headline_rows(
         trajectories=pd.read_parquet(smk.input.trajectories),
         hazard_ratios=pd.read_csv(smk.input.hazard_ratios),
         models=pd.read_csv(smk.input.models),
-        dynamics=pd.read_csv(smk.input.dynamics, dtype={"seed": str}),
+        tables=tables,
         generalization=pd.read_parquet(smk.input.generalization),
-        degradation=pd.read_parquet(smk.input.degradation),
         epochs=smk.params.epochs,
+        horizons=smk.params.horizons,
     )
-    text = markdown(table, seeds=smk.params.seeds, epochs=smk.params.epochs)
+    columns, body = headline_table(rows, smk.params.seeds)
+    ph_lines = proportional_hazards_lines(pd.read_csv(smk.input.ph), tables, smk.params.ph_alpha)
+    text = markdown(columns, body, seeds=smk.params.seeds, epochs=smk.params.epochs, ph_lines=ph_lines)
     print(text)
     with open(smk.output[0], "w") as stream:
         stream.write(text)

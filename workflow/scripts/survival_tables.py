@@ -10,7 +10,12 @@ def main(smk):
     trajectories = pd.read_parquet(smk.input[0])
     for endpoint in ENDPOINTS:
         table = survival_table(
-            trajectories, endpoint, smk.params.covariates, smk.params.ontology_levels, smk.params.stable_k
+            trajectories,
+            endpoint,
+            smk.params.covariates,
+            smk.params.ontology_levels,
+            smk.params.stable_k,
+            smk.params.p_sample_floor,
         )
         print(f"{endpoint}: {len(table)} seed x fact rows at risk, {int(table['event'].sum())} events")
         table.to_parquet(smk.output[endpoint], index=False)
