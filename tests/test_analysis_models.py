@@ -7,7 +7,6 @@ from statsmodels.duration.hazard_regression import PHReg
 
 from latentfacts.analysis.cox import fit_cox
 from latentfacts.analysis.discrete_time import collapse_epochs, fit_discrete, person_period
-from latentfacts.analysis.dynamics import dynamics
 from latentfacts.analysis.kaplan_meier import kaplan_meier
 
 
@@ -117,18 +116,6 @@ def test_kaplan_meier_equals_hand_computation():
     # 5 events among 7 facts: no class expects 5, so the p-value is a permutation one
     assert test["p_method"].startswith("permutation") and test["min_expected"] < 5
     assert curves.set_index(["knowledge", "epoch"]).loc[("all", 2), "at_risk"] == 4
-
-
-def test_dynamics_peak_and_convergence():
-    # 10 facts: 4 acquired at 1, 4 at 2, 1 at 5, one censored at 5
-    table = pd.DataFrame({"seed": 0, "knowledge": "unknown", "duration": [1] * 4 + [2] * 4 + [5, 5],
-                          "event": [1] * 9 + [0]})  # fmt: skip
-    curves, summary = dynamics(table, horizon=5, convergence_fraction=0.8)
-    pooled = summary[(summary["seed"] == "pooled") & (summary["knowledge"] == "all")].iloc[0]
-    # rates: 4/10, 4/6, 0/2, 0/2, 1/2 -> peak 2/3 at epoch 2; cumulative 0.4 0.8 .8 .8 .9 -> 0.8*0.9=0.72 first at 2
-    assert pooled["peak_rate"] == pytest.approx(2 / 3) and pooled["peak_epoch"] == 2
-    assert pooled["convergence_epoch"] == 2 and pooled["final_fraction"] == pytest.approx(0.9)
-    assert set(curves["seed"]) == {"0", "pooled"}
 
 
 def test_complete_separation_is_fitted_and_flagged_not_fatal():

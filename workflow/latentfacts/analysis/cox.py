@@ -14,6 +14,7 @@ from scipy import stats
 from latentfacts.analysis.collinearity import variance_inflation, vif_warnings
 from latentfacts.analysis.firth import firth_objective, profile_inference
 from latentfacts.analysis.partial_likelihood import PartialLikelihood, newton
+from latentfacts.analysis.robust import clustered_covariance
 from latentfacts.analysis.survival import unfit_reason, usable_covariates
 from latentfacts.analysis.zph import TRANSFORM, p_value, zph_test
 
@@ -153,7 +154,16 @@ def fit_cox(table, columns, penalizer, ph_alpha, firth_min_events_per_covariate=
     for message in facts["warnings"]:
         log.warning("Cox fit: %s", message)
     _, _, information = objective(optimum.beta)
-    se = np.sqrt(np.diag(np.linalg.pinv(information)))
+    covariance = np.linalg.pinv(information)
+    if firth_reasons:
+        facts["errors"] = "profile likelihood" + (", seeds of a fact treated as independent" if strata else "")
+    elif strata:
+        # a fact has a row per seed: its rows form one cluster of the robust (sandwich) errors
+        covariance = clustered_covariance(table, covariates, strata, "fact_id", optimum.beta, covariance)
+        facts["errors"] = "robust, clustered by fact"
+    else:
+        facts["errors"] = "model-based"
+    se = np.sqrt(np.diag(covariance))
     if firth_reasons:
         lower, upper, p = np.array(profile_inference(objective, optimum.beta, optimum.value, se)).T
     else:

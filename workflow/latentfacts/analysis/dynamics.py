@@ -57,7 +57,9 @@ def replicate_measures(weights, rows, horizon, min_at_risk, convergence_fraction
         notes["convergence_epoch"] = f"fewer than {min_at_risk} facts" if len(rows) < min_at_risk else "nothing acquired"
     early_hits = (event == 1) & (duration < horizon)
     if early_hits.any():
-        measures["reverted_share"] = (weights @ (early_hits & (rows["reverted"].to_numpy() == 1))) / (weights @ early_hits)
+        reverted = early_hits & (rows["reverted"].to_numpy() == 1)
+        with np.errstate(invalid="ignore", divide="ignore"):  # a replicate may draw no first hit: NaN, left out
+            measures["reverted_share"] = (weights @ reverted) / (weights @ early_hits)
         notes["reverted_share"] = f"{int(early_hits.sum())} first hits before epoch {horizon}"
     else:
         notes["reverted_share"] = f"no first hit before epoch {horizon}"

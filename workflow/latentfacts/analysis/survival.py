@@ -85,12 +85,14 @@ def sensitivity_columns(columns):
     return [CONTINUOUS_EXPOSURE if name == "latent" else name for name in columns]
 
 
-def design(facts, covariates, ontology_levels, endpoint, p_sample_floor):
-    """The model columns of `facts` (one row per fact, trajectory columns), transformed as they enter the models,
-    and the continuous exposure of the sensitivity model: log10 of the baseline sampling probability, floored
-    at `p_sample_floor` (below it a probability only says "not sampled")."""
-    p_sample = facts["baseline_p_sample"].astype(float)
-    columns = {CONTINUOUS_EXPOSURE: np.log10(np.maximum(p_sample, p_sample_floor))}
+def design(facts, covariates, ontology_levels, endpoint, p_sample_floor=None):
+    """The model columns of `facts` (one row per fact, trajectory columns), transformed as they enter the models;
+    with `p_sample_floor`, also the continuous exposure of the sensitivity model: log10 of the baseline sampling
+    probability, floored there (below it a probability only says "not sampled")."""
+    columns = {}
+    if p_sample_floor is not None:
+        p_sample = facts["baseline_p_sample"].astype(float)
+        columns[CONTINUOUS_EXPOSURE] = np.log10(np.maximum(p_sample, p_sample_floor))
     for name in covariates:
         if name == "latent":
             columns[name] = (facts["knowledge"] == "latent").astype(int)
@@ -147,9 +149,10 @@ def reverts(correct, duration, event):
     return (event == 1) & (after_hit & ~correct).any(axis=1)
 
 
-def survival_table(trajectories, endpoint, covariates, ontology_levels, stable_k, p_sample_floor):
+def survival_table(trajectories, endpoint, covariates, ontology_levels, stable_k, p_sample_floor=None):
     """fact_id, seed, duration, event, descriptors and model columns; one row per seed x fact at risk.
-    The acquisition table adds `reverted`: the first hit is wrong again at a later epoch."""
+    The acquisition table adds `reverted` (the first hit is wrong again at a later epoch); with
+    `p_sample_floor`, every table adds the sensitivity model's exposure (see `design`)."""
     correct = trajectories.pivot(index=["seed", "fact_id"], columns="epoch", values="correct").sort_index(axis=1)
     facts = trajectories[trajectories["epoch"] == 0].set_index(["seed", "fact_id"]).loc[correct.index]
     at_risk, hits = risk_set_and_hits(endpoint, correct.to_numpy(bool), facts["split"].to_numpy(), stable_k)
