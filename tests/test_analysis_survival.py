@@ -4,7 +4,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from latentfacts.analysis.survival import check_stable_k, horizon, model_columns, survival_table, usable_covariates
+from latentfacts.analysis.survival import (
+    band_table,
+    bands_within,
+    check_epoch_bands,
+    check_stable_k,
+    horizon,
+    model_columns,
+    sensitivity_columns,
+    survival_table,
+    usable_covariates,
+)
 from latentfacts.analysis.trajectories import InputError, build_trajectories
 
 COVARIATES = ["latent", "log1p_id_frequency", "log1p_label_frequency", "log1p_n_annotations", "depth", "ontology"]
@@ -94,6 +104,51 @@ def test_degradation_risk_set_is_every_fact_correct_at_baseline_with_seen_flag()
     assert degradation.loc["GO:6", ["duration", "event", "seen"]].tolist() == [3, 1, 0]
     assert degradation.loc["GO:7", ["duration", "event", "seen"]].tolist() == [4, 0, 1]
     assert degradation.loc["HP:3", "seen"] == 1
+
+
+def test_persistent_degradation_needs_k_wrong_epochs_and_censors_where_k_no_longer_fit():
+    persistent = table("degradation_persistent", stable_k=2)
+    assert sorted(persistent.index) == ["GO:6", "GO:7", "HP:3"]
+    # GO:6 "11101": wrong at 3 only, then correct: degraded at 3 but never for 2 epochs -> censored at E - k + 1 = 3
+    assert persistent.loc["GO:6", ["duration", "event", "seen"]].tolist() == [3, 0, 0]
+    assert table("degradation").loc["GO:6", ["duration", "event"]].tolist() == [3, 1]
+    assert horizon("degradation_persistent", 4, 2) == 3
+    two_wrong = survival_table(trajectories(fact_rows("GO:8", "GO", "train", "known", {0: "11001"})),
+                               "degradation_persistent", COVARIATES, LEVELS, 2)  # fmt: skip
+    assert two_wrong[["duration", "event", "seen"]].values.tolist() == [[2, 1, 1]]
+
+
+def test_acquisition_marks_first_hits_that_revert():
+    acquisition = table("acquisition")
+    # HP:4 "01011" and GO:1 "01101" are wrong again after their first hit; HP:1 "00011" stays correct
+    assert acquisition["reverted"].to_dict() == {"HP:1": 0, "HP:2": 0, "HP:4": 1, "GO:1": 1}
+    assert "reverted" not in table("generalization").columns
+
+
+def test_continuous_exposure_is_log10_sampling_probability_floored():
+    rows = trajectories(
+        fact_rows("HP:1", "HPO", "train", "latent", {0: "0001"}),
+        fact_rows("HP:2", "HPO", "train", "unknown", {0: "0000"}),
+    )
+    rows.loc[rows["fact_id"] == "HP:2", "baseline_p_sample"] = 1e-20
+    acquisition = survival_table(rows, "acquisition", COVARIATES, LEVELS, 2, p_sample_floor=1e-6).set_index("fact_id")
+    assert acquisition.loc["HP:1", "log10_p_sample"] == pytest.approx(np.log10(0.3))
+    assert acquisition.loc["HP:2", "log10_p_sample"] == pytest.approx(-6)
+    assert sensitivity_columns(["latent", "depth"]) == ["log10_p_sample", "depth"]
+
+
+def test_epoch_bands_are_checked_adapted_to_the_horizon_and_split_the_follow_up():
+    check_epoch_bands([[1, 4], [5, 10], [11, 20]])
+    for bad in ([[2, 4]], [[1, 4], [6, 10]], [[1, 4], [5, 3]]):
+        with pytest.raises(ValueError, match=r"config key analysis.epoch_bands: band \d is"):
+            check_epoch_bands(bad)
+    assert bands_within([[1, 4], [5, 10], [11, 20]], 18) == [(1, 4), (5, 10), (11, 18)]
+    assert bands_within([[1, 4], [5, 10], [11, 20]], 2) == [(1, 2)]
+    assert bands_within([[1, 4], [5, 10]], 30) == [(1, 4), (5, 30)]
+    rows = pd.DataFrame({"duration": [2, 5, 7, 9], "event": [1, 1, 0, 1]})
+    middle = band_table(rows, 5, 8)
+    # the fact with its event at 2 is no longer at risk; 9 is censored at the band's end
+    assert middle[["duration", "event"]].values.tolist() == [[5, 1], [7, 0], [8, 0]]
 
 
 def test_seeds_are_stacked_with_their_own_epoch_zero():

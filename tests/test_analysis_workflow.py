@@ -163,3 +163,14 @@ def test_stable_k_beyond_the_epochs_fails_when_the_dag_is_built(project):
     (project / "config/config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     proc = run_snakemake(project, "-n", "results/analysis/trajectories.parquet", check=False)
     assert proc.returncode != 0 and "analysis.stable_k (6) exceeds finetune.epochs (5)" in proc.stdout + proc.stderr
+
+
+@pytest.mark.workflow
+def test_epoch_bands_with_a_gap_fail_when_the_dag_is_built(project):
+    place_inputs(project)
+    config = yaml.safe_load((project / "config/config.yaml").read_text())
+    config["analysis"]["epoch_bands"] = [[1, 2], [4, 5]]
+    (project / "config/config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    proc = run_snakemake(project, "-n", "results/summary.md", check=False)
+    assert proc.returncode != 0 and "config key analysis.epoch_bands: band 1 is [4, 5]" in proc.stdout + proc.stderr
+    assert not (project / "results/analysis").exists()

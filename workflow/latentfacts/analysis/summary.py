@@ -91,7 +91,12 @@ def number(value):
 def interval_text(estimate, lower, upper):
     if pd.isna(estimate):
         return "n/a"
-    return f"{number(estimate)} ({number(lower)}-{number(upper)})" if pd.notna(lower) else f"{number(estimate)} (no CI)"
+    return f"{number(estimate)} ({number(lower)} to {number(upper)})" if pd.notna(lower) else f"{number(estimate)} (no CI)"
+
+
+def brief(note):
+    """The first sentence of a fitter's message (lifelines appends tips and links)."""
+    return note.split(". ")[0].split(": ")[0].rstrip(".")[:120] if isinstance(note, str) else ""
 
 
 class Tables:
@@ -133,12 +138,12 @@ def effect_cell(row, pooled):
     if row is None:
         return "n/a"
     if pd.isna(row["hr"]):
-        return f"n/a ({row['note']})"
+        return f"n/a ({brief(row['note'])})"
     text = f"{row['hr']:.2f} ({row['hr_lower']:.2f}-{row['hr_upper']:.2f})"
     if pooled:
         text = f"HR {text}, {p_text(row['p'])}; n {int(row['n'])}, {int(row['events'])} events"
-        if isinstance(row["note"], str) and row["note"]:
-            text += f"; fit warning: {row['note']}"
+        if brief(row["note"]):
+            text += f"; fit warning: {brief(row['note'])}"
     return text
 
 
@@ -146,7 +151,7 @@ def interval_cell(row, pooled, unit=""):
     if row is None:
         return "n/a"
     if pd.isna(row["estimate"]):
-        return f"n/a ({row['note']})" if "note" in row and isinstance(row["note"], str) else "n/a"
+        return f"n/a ({brief(row['note'])})" if "note" in row and brief(row["note"]) else "n/a"
     text = interval_text(row["estimate"], row["ci_lower"], row["ci_upper"]) + unit
     return f"{text}; n {int(row['n'])}" if pooled else text
 
@@ -221,7 +226,7 @@ def degradation_lines(tables, endpoint):
         counts.append(f"trained {percent(int(row['events_trained']), int(row['n_trained']))}; "
                       f"withheld {percent(int(row['events_withheld']), int(row['n_withheld']))}")  # fmt: skip
         if pd.isna(row["p"]):
-            tests.append(f"n/a ({row['note']})")
+            tests.append(f"n/a ({brief(row['note'])})")
         else:
             tests.append(f"chi2 {row['test_statistic']:.2f}, {p_text(row['p'])}" + (f" ({row['note']})" if isinstance(row["note"], str) and row["note"] else ""))
             if i:
