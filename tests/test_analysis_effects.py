@@ -14,6 +14,8 @@ from latentfacts.analysis.effects import effects
 from latentfacts.analysis.kaplan_meier import kaplan_meier
 from latentfacts.analysis.km_contrasts import km_contrasts
 
+PERMUTATION = {"min_expected": 5, "resamples": 1000, "seed": 0}
+COX = {"penalizer": 0.0, "ph_alpha": 0.05, "firth_min_events_per_covariate": 10}
 needs_r = pytest.mark.skipif(shutil.which("Rscript") is None, reason="needs Rscript with the survival package")
 
 
@@ -44,7 +46,7 @@ def run_r(script, tmp_path, **tables):
 
 def test_band_hazard_ratios_recover_a_planted_time_varying_effect():
     table = time_varying_study()
-    got = effects(table, "acquisition", ["latent", "depth"], [[1, 3], [4, 10]], 10, 0.0, 0.05)
+    got = effects(table, "acquisition", ["latent", "depth"], [[1, 3], [4, 10]], 10, COX)
     pooled = got[(got["seed"] == "pooled") & (got["covariate"] == "latent")].set_index(["model", "band"])
     early, late = pooled.loc[("cox_band", "1-3")], pooled.loc[("cox_band", "4-10")]
     assert early["hr_lower"] > 3 and late["hr_lower"] < 1 < late["hr_upper"]
@@ -59,7 +61,7 @@ def test_band_hazard_ratios_recover_a_planted_time_varying_effect():
 @needs_r
 def test_band_fits_equal_the_episode_split_time_varying_cox_model_in_r(tmp_path):
     table = time_varying_study(n=250, seeds=(0,))
-    got = effects(table, "degradation", ["latent", "depth"], [[1, 3], [4, 10]], 10, 0.0, 0.05)
+    got = effects(table, "degradation", ["latent", "depth"], [[1, 3], [4, 10]], 10, COX)
     bands = got[got["model"] == "cox_band"].drop_duplicates(["band", "covariate"]).set_index(["band", "covariate"])
     script = """
     library(survival)
@@ -80,7 +82,7 @@ def test_band_fits_equal_the_episode_split_time_varying_cox_model_in_r(tmp_path)
 def test_trained_vs_withheld_log_rank_matches_survdiff_and_the_robust_score_test(tmp_path):
     table = time_varying_study(n=150, seeds=(0, 1, 2)).rename(columns={"latent": "seen"})
     table["ontology"] = np.where(table["fact_id"].str[-1].astype(int) % 2, "GO", "HPO")
-    _, tests = degradation_comparison(table, 10)
+    _, tests = degradation_comparison(table, 10, PERMUTATION)
     tests = tests.set_index("seed")
     script = """
     library(survival)
@@ -97,7 +99,7 @@ def test_trained_vs_withheld_log_rank_matches_survdiff_and_the_robust_score_test
 
 def test_trained_vs_withheld_without_withheld_facts_says_so():
     table = time_varying_study(n=40, seeds=(0,)).assign(seen=1, ontology="HPO")
-    curves, tests = degradation_comparison(table, 10)
+    curves, tests = degradation_comparison(table, 10, PERMUTATION)
     assert set(curves["exposure"]) == {"trained"} and tests["p"].isna().all()
     assert "never share a risk set" in tests["note"].iloc[0]
 
@@ -105,7 +107,7 @@ def test_trained_vs_withheld_without_withheld_facts_says_so():
 def test_rmst_contrast_equals_the_kaplan_meier_area_and_its_interval_covers_it():
     table = time_varying_study(n=200, seeds=(0,))
     contrasts = km_contrasts(table, 10, replicates=300, seed=0)
-    _, _, rmst = kaplan_meier(table, 10)
+    _, _, rmst = kaplan_meier(table, 10, PERMUTATION)
     rmst = rmst.set_index("knowledge")["rmst"]
     got = contrasts[contrasts["seed"] == "pooled"].set_index(["measure", "group"])
     assert got.loc[("rmst", "latent"), "estimate"] == pytest.approx(rmst["latent"])
@@ -113,7 +115,7 @@ def test_rmst_contrast_equals_the_kaplan_meier_area_and_its_interval_covers_it()
     assert difference["estimate"] == pytest.approx(rmst["latent"] - rmst["unknown"])
     assert difference["ci_lower"] < difference["estimate"] < difference["ci_upper"] < 0  # planted: latent sooner
     # the bootstrap interval is close to the Greenwood-type one for one seed (every fact its own cluster)
-    _, _, rmst_table = kaplan_meier(table, 10)
+    _, _, rmst_table = kaplan_meier(table, 10, PERMUTATION)
     se = np.hypot(*rmst_table.set_index("knowledge").loc[["latent", "unknown"], "rmst_se"])
     assert (difference["ci_upper"] - difference["ci_lower"]) / (2 * 1.96 * se) == pytest.approx(1, abs=0.25)
 
@@ -122,8 +124,8 @@ def test_row_order_changes_no_effect_or_contrast():
     table = time_varying_study(n=120, seeds=(0, 1))
     shuffled = table.sample(frac=1, random_state=4).reset_index(drop=True)
     for compute in [
-        lambda t: effects(t, "acquisition", ["latent", "depth"], [[1, 3], [4, 10]], 10, 0.0, 0.05).drop(columns="note"),
-        lambda t: degradation_comparison(t.rename(columns={"latent": "seen"}).assign(ontology="HPO"), 10)[1],
+        lambda t: effects(t, "acquisition", ["latent", "depth"], [[1, 3], [4, 10]], 10, COX).drop(columns="note"),
+        lambda t: degradation_comparison(t.rename(columns={"latent": "seen"}).assign(ontology="HPO"), 10, PERMUTATION)[1],
         lambda t: km_contrasts(t, 10, replicates=100, seed=0),
     ]:
         pd.testing.assert_frame_equal(compute(table), compute(shuffled), check_exact=False, rtol=1e-6)
@@ -140,6 +142,6 @@ def test_pooled_cox_errors_are_rs_fact_clustered_robust_errors_in_any_row_order(
     """
     r = run_r(script, tmp_path, table=table)
     for rows in [table, table.sample(frac=1, random_state=9)]:
-        hazard_ratios, _, facts = fit_cox(rows, ["latent", "depth"], 0.0, 0.05)
+        hazard_ratios, _, facts = fit_cox(rows, ["latent", "depth"], **COX)
         np.testing.assert_allclose([*hazard_ratios["coef"], *hazard_ratios["se"]], r, rtol=1e-5)
     assert facts["errors"] == "robust, clustered by fact"

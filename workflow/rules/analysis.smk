@@ -252,8 +252,13 @@ rule effects:
         ),
         bands=config["analysis"]["epoch_bands"],
         horizon=lambda w: HORIZONS[w.endpoint],
-        penalizer=config["analysis"]["cox_penalizer"],
-        ph_alpha=config["analysis"]["ph_alpha"],
+        cox={
+            "penalizer": config["analysis"]["cox_penalizer"],
+            "ph_alpha": config["analysis"]["ph_alpha"],
+            "firth_min_events_per_covariate": config["analysis"][
+                "firth_min_events_per_covariate"
+            ],
+        },
     script:
         "../scripts/effects.py"
 
@@ -328,6 +333,11 @@ rule degradation_exposure:
         runtime=10,
     params:
         horizons={e: HORIZONS[e] for e in DEGRADATION_ENDPOINTS},
+        permutation={
+            "min_expected": config["analysis"]["permutation_min_expected"],
+            "resamples": config["analysis"]["permutation_resamples"],
+            "seed": config["seed"],
+        },
     script:
         "../scripts/degradation_exposure.py"
 

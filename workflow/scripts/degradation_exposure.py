@@ -9,7 +9,7 @@ from latentfacts.rulelog import log_to
 def main(smk):
     curves, tests = [], []
     for endpoint, horizon in smk.params.horizons.items():
-        curve, test = degradation_comparison(pd.read_parquet(smk.input[endpoint]), horizon)
+        curve, test = degradation_comparison(pd.read_parquet(smk.input[endpoint]), horizon, smk.params.permutation)
         curves.append(curve.assign(endpoint=endpoint))
         tests.append(test.assign(endpoint=endpoint))
     curves, tests = pd.concat(curves, ignore_index=True), pd.concat(tests, ignore_index=True)

@@ -14,8 +14,7 @@ def main(smk):
         smk.params.columns,
         smk.params.bands,
         smk.params.horizon,
-        smk.params.penalizer,
-        smk.params.ph_alpha,
+        smk.params.cox,
     )
     print(result.drop(columns=["errors", "note"]).to_string(index=False))
     result.to_parquet(smk.output[0], index=False)

@@ -1,10 +1,10 @@
 """Degradation of baseline-correct facts, trained vs withheld, as the paper compares it.
 
 Kaplan-Meier curves per exposure (Greenwood 95% bands) and a log-rank test stratified by ontology (each
-ontology its own risk sets). Per seed the test is the classic one (hypergeometric variance). Pooled over
-seeds the strata are seed x ontology and the variance is the fact-clustered robust one (Lin & Wei): the sum
-over facts of the squared total of their rows' score residuals at HR = 1, since a fact's seeds are not
-independent.
+ontology its own risk sets). Per seed the test is the classic one (R's survdiff; a permutation p when a group
+expects few events). Pooled over seeds the strata are seed x ontology and the variance is the fact-clustered
+robust one (Lin & Wei; R's coxph(..., cluster =) robust score test): the sum over facts of the squared total of
+their rows' score residuals at HR = 1, since a fact's seeds are not independent.
 """
 
 import numpy as np
@@ -12,12 +12,14 @@ import pandas as pd
 from lifelines import KaplanMeierFitter
 from scipy.stats import chi2
 
+from latentfacts.analysis.cox import canonical_order
 from latentfacts.analysis.effects import POOLED, seed_scopes
+from latentfacts.analysis.logrank import logrank_test
 
 EXPOSURES = {1: "trained", 0: "withheld"}
 CURVE_COLUMNS = ["seed", "exposure", "epoch", "survival", "ci_lower", "ci_upper", "at_risk", "events"]
 LOGRANK_COLUMNS = ["seed", "strata", "variance", "n_trained", "events_trained", "expected_trained", "n_withheld",
-                   "events_withheld", "expected_withheld", "test_statistic", "p", "note"]  # fmt: skip
+                   "events_withheld", "expected_withheld", "test_statistic", "p", "p_method", "note"]  # fmt: skip
 
 
 def exposure_curves(table, horizon):
@@ -40,64 +42,73 @@ def exposure_curves(table, horizon):
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=CURVE_COLUMNS)
 
 
-def logrank_parts(duration, event, group, strata):
-    """Per row, the log-rank score residual of `group` at HR = 1, and the stratified (observed, expected,
-    hypergeometric variance) of the group's events.
+def logrank_residuals(duration, event, group, strata):
+    """Per row, the log-rank score residual of `group` at HR = 1; they sum to the group's observed minus
+    expected events.
 
     Residual of row i: event_i (x_i - xbar(t_i)) - sum over event times t <= t_i of d_t / n_t (x_i - xbar_t),
-    with xbar_t the share of the group among those at risk in i's stratum; the residuals sum to O - E."""
+    with xbar_t the share of the group among those at risk in i's stratum."""
     residuals = np.zeros(len(duration))
-    observed = expected = variance = 0.0
     for stratum in np.unique(strata):
         rows = np.flatnonzero(strata == stratum)
         t_i, d_i, x_i = duration[rows], event[rows] == 1, group[rows].astype(float)
         compensator = np.zeros(len(rows))
         for t in np.unique(t_i[d_i]):
-            at_risk = t_i >= t
-            n, d = at_risk.sum(), (d_i & (t_i == t)).sum()
+            at_risk, dying = t_i >= t, d_i & (t_i == t)
             share = x_i[at_risk].mean()
-            dying = d_i & (t_i == t)
             residuals[rows[dying]] += x_i[dying] - share
-            compensator[at_risk] += d / n * (x_i[at_risk] - share)
-            observed += x_i[dying].sum()
-            expected += d * share
-            if n > 1:
-                variance += d * share * (1 - share) * (n - d) / (n - 1)
+            compensator[at_risk] += dying.sum() / at_risk.sum() * (x_i[at_risk] - share)
         residuals[rows] -= compensator
-    return residuals, observed, expected, variance
+    return residuals
 
 
-def trained_vs_withheld(rows, strata_columns, clustered):
-    """One log-rank row: trained (`seen` = 1) vs withheld, stratified by `strata_columns`."""
+def shares_a_risk_set(duration, event, group, strata):
+    """Whether both groups are at risk at some event time of one stratum (else the test has no information)."""
+    for stratum in np.unique(strata):
+        rows = strata == stratum
+        for time in np.unique(duration[rows & (event == 1)]):
+            if len(np.unique(group[rows & (duration >= time)])) == 2:
+                return True
+    return False
+
+
+def trained_vs_withheld(rows, strata_columns, clustered, permutation):
+    """One log-rank row: trained (`seen` = 1) vs withheld, stratified by `strata_columns`; the classic test
+    (`logrank.logrank_test`, a permutation p when a group expects few events), or with `clustered` the
+    robust score test whose variance sums each fact's squared total residual."""
     duration, event, seen = rows["duration"].to_numpy(), rows["event"].to_numpy(), rows["seen"].to_numpy()
     strata = rows.groupby(strata_columns, sort=True).ngroup().to_numpy()
-    residuals, observed, expected, variance = logrank_parts(duration, event, seen, strata)
-    if clustered:
-        variance = float((pd.Series(residuals).groupby(rows["fact_id"].to_numpy()).sum() ** 2).sum())
+    residuals = logrank_residuals(duration, event, seen, strata)
     counts = {}
     for seen_value, name in EXPOSURES.items():
         members = seen == seen_value
         counts[f"n_{name}"] = int(members.sum())
         counts[f"events_{name}"] = int(event[members].sum())
-    total_events = int(event.sum())
-    counts.update(expected_trained=expected, expected_withheld=total_events - expected)
-    result = {"strata": " x ".join(strata_columns), "variance": "robust, clustered by fact" if clustered else "hypergeometric",
-              **counts, "test_statistic": np.nan, "p": np.nan, "note": ""}  # fmt: skip
-    if variance > 0:
-        statistic = (observed - expected) ** 2 / variance
-        result.update(test_statistic=float(statistic), p=float(chi2.sf(statistic, 1)))
-    else:
-        result["note"] = "no comparable events: trained and withheld never share a risk set of one stratum"
-    if min(counts["expected_trained"], counts["expected_withheld"]) < 5:
-        result["note"] = (result["note"] + "; " if result["note"] else "") + "fewer than 5 expected events in a group"
+    expected = counts["events_trained"] - residuals.sum()
+    counts.update(expected_trained=expected, expected_withheld=int(event.sum()) - expected)
+    result = {"strata": " x ".join(strata_columns), **counts, "test_statistic": np.nan, "p": np.nan, "p_method": "", "note": ""}
+    if not shares_a_risk_set(duration, event, seen, strata):
+        result.update(variance="", note="no comparable events: trained and withheld never share a risk set of one stratum")
+        return result
+    if clustered:
+        variance = float((pd.Series(residuals).groupby(rows["fact_id"].to_numpy()).sum() ** 2).sum())
+        statistic = residuals.sum() ** 2 / variance
+        result.update(variance="robust, clustered by fact", test_statistic=float(statistic), p=float(chi2.sf(statistic, 1)), p_method="chi-square")
+        if min(expected, counts["expected_withheld"]) < permutation["min_expected"]:
+            result["note"] = f"fewer than {permutation['min_expected']} expected events in a group"
+        return result
+    test = logrank_test(duration, event, seen, strata=strata, **permutation)
+    result.update(variance="hypergeometric", test_statistic=test["test_statistic"], p=test["p"], p_method=test["p_method"])
     return result
 
 
-def degradation_comparison(table, horizon):
-    """(curves, log-rank table) of a degradation endpoint's survival table."""
+def degradation_comparison(table, horizon, permutation):
+    """(curves, log-rank table) of a degradation endpoint's survival table; `permutation` holds
+    min_expected, resamples and seed of `logrank.logrank_test`."""
     tests = []
+    table = canonical_order(table)
     for scope, rows in seed_scopes(table):
         pooled = scope == POOLED and rows["seed"].nunique() > 1
         strata = ["seed", "ontology"] if pooled else ["ontology"]
-        tests.append({"seed": scope, **trained_vs_withheld(rows, strata, clustered=pooled)})
+        tests.append({"seed": scope, **trained_vs_withheld(rows, strata, pooled, permutation)})
     return exposure_curves(table, horizon), pd.DataFrame(tests, columns=LOGRANK_COLUMNS)

@@ -16,7 +16,8 @@ from latentfacts.analysis.cox import fit_cox
 from latentfacts.analysis.survival import CLASS_ENDPOINTS, band_table, bands_within, sensitivity_columns
 
 POOLED = "pooled"
-EFFECT_COLUMNS = ["seed", "model", "band", "covariate", "coef", "se", "hr", "hr_lower", "hr_upper", "p", "n", "events", "errors", "note"]
+EFFECT_COLUMNS = ["seed", "model", "band", "covariate", "coef", "se", "hr", "hr_lower", "hr_upper", "p", "n", "events",
+                  "estimation", "errors", "note"]  # fmt: skip
 
 
 def seed_scopes(table):
@@ -26,14 +27,15 @@ def seed_scopes(table):
         yield str(seed), rows
 
 
-def effect_rows(table, columns, penalizer, ph_alpha):
+def effect_rows(table, columns, settings):
     """One row per requested column: its estimate, or NaN and why there is none."""
-    hazard_ratios, _, facts = fit_cox(table, columns, penalizer, ph_alpha)
+    hazard_ratios, _, facts = fit_cox(table, columns, **settings)
     estimates = hazard_ratios.set_index("covariate")
-    notes = "; ".join(facts["warnings"])
+    notes = "; ".join([facts["estimation_reason"], *facts["warnings"]] if facts["estimation_reason"] else facts["warnings"])
     rows = []
     for column in columns:
-        row = {"covariate": column, "n": facts["n"], "events": facts["events"], "errors": facts.get("errors", "")}
+        row = {"covariate": column, "n": facts["n"], "events": facts["events"], "estimation": facts["estimation"] or "",
+               "errors": facts.get("errors", "")}  # fmt: skip
         if column in estimates.index:
             row.update(estimates.loc[column, ["coef", "se", "hr", "hr_lower", "hr_upper", "p"]].to_dict(), note=notes)
         else:
@@ -42,8 +44,9 @@ def effect_rows(table, columns, penalizer, ph_alpha):
     return rows
 
 
-def effects(table, endpoint, columns, bands, horizon, penalizer, ph_alpha):
-    """The effects table (EFFECT_COLUMNS) of one endpoint's survival table."""
+def effects(table, endpoint, columns, bands, horizon, settings):
+    """The effects table (EFFECT_COLUMNS) of one endpoint's survival table; `settings` are `fit_cox`'s
+    penalizer, ph_alpha and firth_min_events_per_covariate."""
     rows = []
     for seed, scope in seed_scopes(table):
         fits = [("cox", "all", scope, columns)]
@@ -51,7 +54,7 @@ def effects(table, endpoint, columns, bands, horizon, penalizer, ph_alpha):
         if endpoint in CLASS_ENDPOINTS:
             fits.append(("cox_log10_p_sample", "all", scope, sensitivity_columns(columns)))
         for model, band, rows_in, model_columns in fits:
-            for row in effect_rows(rows_in, model_columns, penalizer, ph_alpha):
+            for row in effect_rows(rows_in, model_columns, settings):
                 rows.append({"seed": seed, "model": model, "band": band, **row})
     result = pd.DataFrame(rows, columns=EFFECT_COLUMNS)
     return result.astype({name: float for name in ["coef", "se", "hr", "hr_lower", "hr_upper", "p"]})
