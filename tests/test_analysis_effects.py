@@ -10,6 +10,7 @@ import pytest
 
 from latentfacts.analysis.cox import fit_cox
 from latentfacts.analysis.degradation import degradation_comparison
+from latentfacts.analysis.dynamics import dynamics
 from latentfacts.analysis.effects import effects
 from latentfacts.analysis.kaplan_meier import kaplan_meier
 from latentfacts.analysis.km_contrasts import km_contrasts
@@ -127,8 +128,9 @@ def test_row_order_changes_no_effect_or_contrast():
         lambda t: effects(t, "acquisition", ["latent", "depth"], [[1, 3], [4, 10]], 10, COX).drop(columns="note"),
         lambda t: degradation_comparison(t.rename(columns={"latent": "seen"}).assign(ontology="HPO"), 10, PERMUTATION)[1],
         lambda t: km_contrasts(t, 10, replicates=100, seed=0),
+        lambda t: dynamics(t.assign(reverted=0), 10, 0.9, 10, replicates=100, seed=0)[1],
     ]:
-        pd.testing.assert_frame_equal(compute(table), compute(shuffled), check_exact=False, rtol=1e-6)
+        pd.testing.assert_frame_equal(compute(table), compute(shuffled), check_exact=True)
 
 
 @needs_r
@@ -144,4 +146,4 @@ def test_pooled_cox_errors_are_rs_fact_clustered_robust_errors_in_any_row_order(
     for rows in [table, table.sample(frac=1, random_state=9)]:
         hazard_ratios, _, facts = fit_cox(rows, ["latent", "depth"], **COX)
         np.testing.assert_allclose([*hazard_ratios["coef"], *hazard_ratios["se"]], r, rtol=1e-5)
-    assert facts["errors"] == "robust, clustered by fact"
+    assert facts["standard_errors"] == "robust, clustered by fact"

@@ -156,13 +156,13 @@ def fit_cox(table, columns, penalizer, ph_alpha, firth_min_events_per_covariate=
     _, _, information = objective(optimum.beta)
     covariance = np.linalg.pinv(information)
     if firth_reasons:
-        facts["errors"] = "profile likelihood" + (", seeds of a fact treated as independent" if strata else "")
+        facts["standard_errors"] = "profile likelihood" + (", seeds of a fact treated as independent" if strata else "")
     elif strata:
         # a fact has a row per seed: its rows form one cluster of the robust (sandwich) errors
         covariance = clustered_covariance(table, covariates, strata, "fact_id", optimum.beta, covariance)
-        facts["errors"] = "robust, clustered by fact"
+        facts["standard_errors"] = "robust, clustered by fact"
     else:
-        facts["errors"] = "model-based"
+        facts["standard_errors"] = "model-based"
     se = np.sqrt(np.diag(covariance))
     if firth_reasons:
         lower, upper, p = np.array(profile_inference(objective, optimum.beta, optimum.value, se)).T

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from latentfacts.analysis.bootstrap import fact_weights, interval, weighted_counts
+from latentfacts.analysis.cox import canonical_order
 from latentfacts.analysis.effects import seed_scopes
 from latentfacts.analysis.km_contrasts import CONTRAST
 
@@ -87,6 +88,7 @@ def summary_rows(scope, knowledge, n, measures, notes):
 
 def dynamics(table, horizon, convergence_fraction, min_at_risk, replicates, seed):
     """(curves, summary): per seed scope and knowledge class, epoch-wise rates and their summary measures."""
+    table = canonical_order(table)  # sums in one order: the row order of the table changes no digit
     curves, summaries = [], []
     for scope, rows in seed_scopes(table):
         rows = rows.reset_index(drop=True)

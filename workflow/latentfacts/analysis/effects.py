@@ -35,7 +35,7 @@ def effect_rows(table, columns, settings):
     rows = []
     for column in columns:
         row = {"covariate": column, "n": facts["n"], "events": facts["events"], "estimation": facts["estimation"] or "",
-               "errors": facts.get("errors", "")}  # fmt: skip
+               "errors": facts.get("standard_errors", "")}  # fmt: skip
         if column in estimates.index:
             row.update(estimates.loc[column, ["coef", "se", "hr", "hr_lower", "hr_upper", "p"]].to_dict(), note=notes)
         else:

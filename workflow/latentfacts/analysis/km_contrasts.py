@@ -8,6 +8,7 @@ and the RMST difference latent - unknown (negative: latent facts have their even
 import pandas as pd
 
 from latentfacts.analysis.bootstrap import fact_weights, interval, median_time, restricted_mean, survival_curves, weighted_counts
+from latentfacts.analysis.cox import canonical_order
 from latentfacts.analysis.effects import seed_scopes
 
 CONTRAST = ("latent", "unknown")
@@ -27,6 +28,7 @@ def class_summaries(rows, weights, horizon):
 
 def km_contrasts(table, horizon, replicates, seed):
     """The contrasts table (CONTRAST_COLUMNS) of one endpoint's survival table."""
+    table = canonical_order(table)  # sums in one order: the row order of the table changes no digit
     out = []
     for scope, rows in seed_scopes(table):
         rows = rows.reset_index(drop=True)

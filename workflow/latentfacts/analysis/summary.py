@@ -140,6 +140,8 @@ def effect_cell(row, pooled):
     if pd.isna(row["hr"]):
         return f"n/a ({brief(row['note'])})"
     text = f"{row['hr']:.2f} ({row['hr_lower']:.2f}-{row['hr_upper']:.2f})"
+    if row.get("estimation") == "firth":
+        text = f"Firth {text}"
     if pooled:
         text = f"HR {text}, {p_text(row['p'])}; n {int(row['n'])}, {int(row['events'])} events"
         if brief(row["note"]):
@@ -342,8 +344,10 @@ def markdown(columns, body, seeds, epochs, ph_lines=()):
     notes = [
         "",
         "Pooled: all seeds, Cox with seed as stratum and robust errors clustered by fact; per seed: that seed alone. "
-        "Hazard ratios: lifelines CoxPHFitter (Efron ties); per epoch band, a Cox fit of the facts at risk at the band's "
-        "start (the time-varying model with band-specific coefficients). RMST, medians and dynamics: Kaplan-Meier and "
+        "Hazard ratios: Cox (Efron ties); \"Firth\" marks a Firth-penalized fit with a profile-likelihood CI (too few "
+        "events per covariate, or an infinite estimate; pooled, it treats a fact's seeds as independent); per epoch "
+        "band, a Cox fit of the facts at risk at the band's start (the time-varying model with band-specific "
+        "coefficients). RMST, medians and dynamics: Kaplan-Meier and "
         "per-epoch counts with 95% fact-cluster bootstrap intervals. Log-rank: per seed stratified by ontology; pooled "
         "stratified by seed x ontology with fact-clustered robust variance. A reading is given only where the pooled "
         "interval excludes the null value. Discrete-time = complementary log-log GLM on person-epochs with "
