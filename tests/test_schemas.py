@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from test_envs import rules
 
-from latentfacts.analysis import cox, kaplan_meier, trajectories
+from latentfacts.analysis import cox, degradation, dynamics, effects, kaplan_meier, km_contrasts, trajectories
 from latentfacts.basemodel import corpus
 from latentfacts.schemas import FIELDS, KINDS, columns, schema, table_names, violations
 
@@ -32,6 +32,11 @@ def test_readers_and_writers_agree_with_the_schemas():
     assert cox.PH_COLUMNS == columns("ph")
     assert kaplan_meier.CURVE_COLUMNS == columns("km_curves")[1:]  # after the endpoint
     assert kaplan_meier.RMST_COLUMNS == columns("km_rmst")[1:]
+    assert effects.EFFECT_COLUMNS == columns("effects_endpoint") == columns("effects")[1:]
+    assert km_contrasts.CONTRAST_COLUMNS == columns("km_contrasts")[1:]
+    assert degradation.LOGRANK_COLUMNS == columns("degradation_logrank")[1:]
+    assert degradation.CURVE_COLUMNS == columns("degradation_curves")[1:]
+    assert (dynamics.CURVE_COLUMNS, dynamics.SUMMARY_COLUMNS) == (columns("dynamics_curves"), columns("dynamics_summary"))
     for reader, table in [
         (trajectories.PAIRS_COLUMNS, "pairs"),
         (trajectories.COVARIATE_COLUMNS, "covariates"),
