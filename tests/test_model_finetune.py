@@ -2,6 +2,8 @@
 teacher forcing after training, and a run resumed from disk equals an uninterrupted one bit for bit."""
 
 import json
+import os
+import shutil
 
 import pandas as pd
 import pytest
@@ -81,6 +83,27 @@ def test_resuming_from_disk_gives_bit_identical_adapter(setting, trained):
     assert resumed.keys() == trained["adapter"].keys() and len(resumed) > 0
     for name, tensor in resumed.items():
         assert torch.equal(tensor, trained["adapter"][name]), name
+
+
+class Planted:
+    """An object whose unpickling runs a shell command (what a planted state file could carry)."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.system, (f"touch {self.marker}",)
+
+
+def test_a_planted_training_state_cannot_run_code(setting, trained, tmp_path):
+    _, _, train, _ = setting
+    planted = tmp_path / "epoch_01"
+    shutil.copytree(trained["epoch_one"], planted)
+    marker = tmp_path / "code_ran"
+    torch.save({"optimizer": Planted(marker)}, planted / "training_state.pt")
+    with pytest.raises(ValueError, match=r"epoch_01/training_state.pt: not a training state of tensors and plain values"):
+        resume(load_model(tiny_lm_dir()), str(planted), CFG, len(train))
+    assert not marker.exists()
 
 
 def test_epoch_directory_holds_adapter_state_order_and_log(setting, trained):

@@ -10,6 +10,7 @@ runs only at those positions (see scoring.target_logits).
 import json
 import math
 import os
+import pickle
 import random
 from dataclasses import dataclass
 
@@ -99,7 +100,13 @@ def seed_everything(seed):
 
 
 def rng_state():
-    state = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    """Every RNG's state as tensors and plain values, so that it is saved without pickle."""
+    _, key, pos, has_gauss, gauss = np.random.get_state()
+    state = {
+        "python": random.getstate(),  # (version, tuple of ints, None or float)
+        "numpy": (torch.from_numpy(key.astype(np.int64)), pos, has_gauss, gauss),
+        "torch": torch.get_rng_state(),
+    }
     if torch.cuda.is_available():
         state["cuda"] = torch.cuda.get_rng_state_all()
     return state
@@ -107,7 +114,8 @@ def rng_state():
 
 def set_rng_state(state):
     random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
+    key, pos, has_gauss, gauss = state["numpy"]
+    np.random.set_state(("MT19937", key.numpy().astype(np.uint32), pos, has_gauss, gauss))
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
@@ -165,6 +173,16 @@ def save_epoch(directory, model, optimizer, scheduler, seen_order, log):
         json.dump(log, stream, indent=1)
 
 
+def load_state(directory):
+    """The optimizer, scheduler and RNG state save_epoch wrote into `directory`. Tensors and plain values
+    only (weights_only): a planted file cannot run code when it is read."""
+    path = os.path.join(directory, STATE_FILE)
+    try:
+        return torch.load(path, weights_only=True)
+    except pickle.UnpicklingError as error:
+        raise ValueError(f"{path}: not a training state of tensors and plain values ({error})") from None
+
+
 def resume(base_model, previous, cfg, n_facts):
     """(model, optimizer, scheduler) ready for the next epoch: fresh (seeded) when `previous` is None,
     else restored from the epoch directory `previous`, RNG state included."""
@@ -177,8 +195,7 @@ def resume(base_model, previous, cfg, n_facts):
 
     model = PeftModel.from_pretrained(base_model, previous, is_trainable=True)
     optimizer, scheduler = optimizer_and_scheduler(model, cfg, n_facts)
-    # Our own file, written by save_epoch; it holds numpy/python RNG states, hence weights_only=False.
-    state = torch.load(os.path.join(previous, STATE_FILE), weights_only=False)
+    state = load_state(previous)
     optimizer.load_state_dict(state["optimizer"])
     scheduler.load_state_dict(state["scheduler"])
     set_rng_state(state["rng"])
