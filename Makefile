@@ -13,8 +13,10 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	$(PY) -m pip install -q --no-deps -e .
 	touch $@
 
+# A run killed mid-way (kill -9, a crash) continues with the same command: its stale lock is cleared
+# (latentfacts/study.py) and the training runs go on from their last finished epoch.
 study: setup
-	$(VENV)/bin/snakemake --profile profiles/local
+	$(PY) -m latentfacts.study --profile profiles/local
 
 report: setup
 	$(VENV)/bin/snakemake --profile profiles/local --report results/report.html
