@@ -215,10 +215,10 @@ def run(args):
     results["score_tokens_per_s"] = scored_tokens / results["score_s"]
     results["finetune_tokens_per_s"] = trained_tokens / results["finetune_epoch_s"]
     results["job_overhead_s"] = overhead = results["import_s"] + results["load_s"]
-    # a seed's 20 fine-tuning epochs and 21 evaluations, as 41 jobs or as one (the workflow's train_main)
+    # a seed's 20 fine-tuning epochs and 21 evaluations, as 41 jobs or as two (finetune_main, evaluate_main)
     work = PAPER["epochs"] * results["finetune_epoch_s"] + (PAPER["epochs"] + 1) * results["score_s"]
     results["overhead_share_job_per_epoch"] = 41 * overhead / (41 * overhead + work)
-    results["overhead_share_job_per_run"] = overhead / (overhead + work)
+    results["overhead_share_job_per_run"] = 2 * overhead / (2 * overhead + work)
     results["paper_projection_min"] = paper_projection(results)
     if device == "cuda":
         peak = matmul_tflops(device)
@@ -231,8 +231,8 @@ def run(args):
 
 def paper_projection(r):
     """Minutes of GPU time of the paper-scale study from the measured parts, run as the workflow runs it:
-    the baseline job (scoring + 100 Monte Carlo samples per fact), one training job per seed (20
-    fine-tuning epochs, 21 evaluations with their generate cross-check), the probes of the default
+    the baseline job (scoring + 100 Monte Carlo samples per fact), a fine-tuning job (20 epochs) and an
+    evaluation job (21 evaluations with their generate cross-check) per seed, the probes of the default
     measurements (reverse probe at 2 epochs, linear probe at 5: one scoring pass each), and one model
     load per job. `per_epoch_jobs_min` is the same study with one job (one load) per epoch."""
     per_fact = lambda key, n: r[key] / n  # noqa: E731
@@ -242,11 +242,11 @@ def paper_projection(r):
         "fine-tuning": per_fact("finetune_epoch_s", r["train_facts"]) * PAPER["train_facts"] * PAPER["epochs"],
         "evaluation": (PAPER["epochs"] + 1) * (score + per_fact("greedy_generate_s", r["facts"]) * PAPER["crosscheck"]),
         "probes": (2 + 5) * score,
-        "model loads": 4 * r["job_overhead_s"],  # baseline, training run, reverse probe, linear probe
+        "model loads": 5 * r["job_overhead_s"],  # baseline, fine-tuning, evaluation, reverse probe, linear probe
     }
     minutes = {name: seconds / 60 for name, seconds in parts.items()}
     minutes["total"] = sum(minutes.values())
-    minutes["per_epoch_jobs_total"] = minutes["total"] + 2 * PAPER["epochs"] * r["job_overhead_s"] / 60
+    minutes["per_epoch_jobs_total"] = minutes["total"] + (2 * PAPER["epochs"] - 1) * r["job_overhead_s"] / 60
     return minutes
 
 

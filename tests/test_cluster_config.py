@@ -82,7 +82,7 @@ def test_slurm_profile_selects_the_paper_config_and_sends_gpu_rules_to_the_gpu_p
     # paper.yaml is layered over config/config.yaml, not used alone
     assert "replace-workflow-config" not in profile
     assert not any(item.startswith("cpus_per_task=") for item in profile["default-resources"])
-    gpu_rules = {"pretrain_base", "baseline", "train_main", "train_withdrawal", "train_paraphrases"}
+    gpu_rules = {"pretrain_base", "baseline", "finetune_main", "evaluate_main", "finetune_withdrawal", "evaluate_paraphrases"}
     gpu_rules |= {name for name, (_, _, gpu) in rules().items() if gpu}
     for rule in gpu_rules:
         assert {f"{rule}:gpu=1", f"{rule}:slurm_partition=gpu"} <= set(profile["set-resources"]), rule
@@ -124,7 +124,8 @@ def test_paper_dag_builds_offline_with_either_profile(project):
     assert local == dry_run_jobs(project, *evaluations, "--profile", "profiles/slurm")
     assert local["fetch"] == RELEASES
     assert "pretrain_base" not in local  # pretrain: null -> the named model is used as is
-    assert local["train_main"] == len(seeds)  # one job per seed trains and evaluates every epoch
+    # per seed, one job trains every epoch and one evaluates every epoch
+    assert local["finetune_main"] == local["evaluate_main"] == len(seeds)
 
 
 @pytest.mark.workflow
@@ -132,10 +133,10 @@ def test_own_config_file_with_the_slurm_profile(project):
     (project / "two_seeds.yaml").write_text("finetune: {replicates: [0, 1]}\n")
     # Named after paper.yaml, both apply over the defaults.
     both = dry_run_jobs(project, "--profile", "profiles/slurm", "--configfile", "config/paper.yaml", "two_seeds.yaml")
-    assert (both["train_main"], both["fetch"], "pretrain_base" in both) == (2, RELEASES, False)
+    assert (both["finetune_main"], both["fetch"], "pretrain_base" in both) == (2, RELEASES, False)
     # Alone, it takes paper.yaml's place: the embedded study with two seeds.
     alone = dry_run_jobs(project, "--profile", "profiles/slurm", "--configfile", "two_seeds.yaml")
-    assert (alone["train_main"], alone["pretrain_base"]) == (2, 1)
+    assert (alone["finetune_main"], alone["pretrain_base"]) == (2, 1)
 
 
 @pytest.mark.workflow

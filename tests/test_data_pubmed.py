@@ -190,10 +190,13 @@ def test_rule_script_uses_pubmed_with_the_key_from_the_environment(tmp_path, mon
             "retries": 1,
             "cache": str(tmp_path / "cache.jsonl"),
         }
+        # as the rule passes them: the base URL a param, the other keys one JSON resource
+        manners = {key: value for key, value in pubmed.items() if key != "base_url"}
         script.main(
             SimpleNamespace(
                 input=SimpleNamespace(pairs=str(tmp_path / "pairs.parquet")),
-                params=SimpleNamespace(frequency={"source": "pubmed", "pubmed": pubmed}),
+                params=SimpleNamespace(source="pubmed", base_url=pubmed["base_url"]),
+                resources=SimpleNamespace(pubmed=json.dumps(manners)),
                 output=[str(tmp_path / "frequency.parquet")],
             )
         )

@@ -42,7 +42,7 @@ def directive(block, name):
 
 
 def rule_names(block):
-    """A rule's name; a rule defined in a loop over the arms (`name: f"train_{arm}"`) has one per arm."""
+    """A rule's name; a rule defined in a loop over the arms (`name: f"finetune_{arm}"`) has one per arm."""
     named = re.match(r"\s*rule (\w+):", block)
     if named:
         return [named.group(1)]

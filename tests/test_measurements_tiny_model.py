@@ -1,11 +1,16 @@
 """On a real (untrained) tiny Llama: probe prompts find the term's last token, hidden states do not depend
 on batching, reverse-probe examples ask for the label, and the fine-tuning arms train the right sets."""
 
+import importlib.util
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
+from conftest import ROOT
+from latentfacts.measurements.arms import arm_of, template_mode
 from latentfacts.model.lm import load_model, load_tokenizer
 from latentfacts.basemodel.pretrain import new_tiny_llama, train_tokenizer
 from latentfacts.measurements.probing import hidden_states_at, probe_prompts, term_end_positions
@@ -81,37 +86,61 @@ def test_reverse_examples_ask_for_the_label(tiny):
         assert example.target_ids[-1] == tokenizer.eos_token_id
 
 
-def run_train_script(tiny_dir, pairs_path, root, run, epochs, main_templates="all", start=None, withdrawn=None, after_epoch=1):
-    """Call the train_{arm} rules' script as Snakemake would, for one run (`main_templates`: the main
-    run's prompts.train_templates); returns each trained epoch's seen order."""
-    import importlib.util
-    from types import SimpleNamespace
+class Namespace(SimpleNamespace):
+    """What a script reads of `snakemake.input`, `.params` or `.resources`: attributes, items(), and
+    (like Snakemake's input) iteration over every file named."""
 
-    from conftest import ROOT
+    def items(self):
+        return vars(self).items()
 
-    spec = importlib.util.spec_from_file_location("train_run_script", ROOT / "workflow" / "scripts" / "train_run.py")
+    def __iter__(self):
+        for value in vars(self).values():
+            yield from [value] if isinstance(value, str) else value
+
+
+def load_script(name):
+    spec = importlib.util.spec_from_file_location(f"{name}_script", ROOT / "workflow" / "scripts" / f"{name}.py")
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
+    return script
+
+
+def run_train_script(tiny_dir, pairs_path, root, run, epochs, main_templates="all", start=None, withdrawn=None, after_epoch=1):
+    """Call the finetune_{arm} and evaluate_{arm} rules' scripts as Snakemake would, for one run
+    (`main_templates`: the main run's prompts.train_templates); returns each trained epoch's seen order."""
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
-    model = {**config["model"], "name_or_path": str(tiny_dir)}
-    finetune = {**config["finetune"], "epochs": 3, "batch_size": 4}
-    prompts = {**config["prompts"], "train_templates": main_templates}
-    evaluate_base = run == "runs"
+    model = {key: config["model"][key] for key in ("dtype", "trust_remote_code", "chat_template")} | {"name_or_path": str(tiny_dir)}
+    resources = Namespace(device="cpu", batch_size=8, resume=str(root / "resume"))
     checkpoints = [str(root / f"finetune/epoch_{e:02d}") for e in epochs]
-    evals = [str(root / f"eval/epoch_{e:02d}.parquet") for e in ([0] if evaluate_base else []) + list(epochs)]
-    (root / "eval").mkdir(parents=True)  # Snakemake makes the outputs' parent directories
-    smk = SimpleNamespace(
-        wildcards=SimpleNamespace(seed="0"),
-        input=SimpleNamespace(pairs=str(pairs_path), start=start or [], withdrawn=withdrawn or []),
-        output=SimpleNamespace(checkpoints=checkpoints, evals=evals),
-        params=SimpleNamespace(
-            run=run, epochs=list(epochs), evaluate_base=evaluate_base, model=model, prompts=prompts,
-            finetune=finetune, withdraw_after=after_epoch, sampling={"temperature": 1.0, "top_k": 0, "top_p": 1.0},
-            batch_size=8, crosscheck_facts=4, seed=0,
-        ),
-        threads=1,
+    load_script("finetune").main(
+        SimpleNamespace(
+            wildcards=SimpleNamespace(seed="0"),
+            input=Namespace(pairs=str(pairs_path), start=start or [], withdrawn=withdrawn or []),
+            output=SimpleNamespace(checkpoints=checkpoints),
+            params=Namespace(
+                epochs=list(epochs), model=model, prompts={k: config["prompts"][k] for k in ("system_message", "templates")},
+                train_templates=template_mode(arm_of(run), main_templates),
+                finetune={**config["finetune"], "epochs": 3, "batch_size": 4}, withdraw_after=after_epoch,
+            ),
+            resources=resources,
+            threads=1,
+        )
     )
-    script.main(smk)
+    evaluated = ([0] if run == "runs" else []) + list(epochs)
+    evals = [str(root / f"eval/epoch_{e:02d}.parquet") for e in evaluated]
+    (root / "eval").mkdir(parents=True)  # Snakemake makes the outputs' parent directories
+    load_script("evaluate").main(
+        SimpleNamespace(
+            input=SimpleNamespace(pairs=str(pairs_path), checkpoints=checkpoints),
+            output=SimpleNamespace(evals=evals),
+            params=Namespace(
+                epochs=evaluated, model=model, prompts=config["prompts"],
+                sampling={"temperature": 1.0, "top_k": 0, "top_p": 1.0}, crosscheck_facts=4, seed=0,
+            ),
+            resources=resources,
+            threads=1,
+        )
+    )
     for path in evals:
         assert len(pd.read_parquet(path)) == len(pd.read_parquet(pairs_path))
     return {e: pd.read_parquet(f"{path}/seen_order.parquet") for e, path in zip(epochs, checkpoints)}

@@ -1,6 +1,6 @@
 """The model half of the DAG on a shrunken embedded study (few facts, a small base model, two
-epochs): baseline and the training run (fine-tuning and evaluation of every epoch) run as Snakemake
-jobs, write the contract's tables, and a rerun gives bit-identical adapter tensors and tables."""
+epochs): baseline, the training run and its evaluation of every epoch run as Snakemake jobs, write the
+contract's tables, and a rerun gives bit-identical adapter tensors and tables."""
 
 import pandas as pd
 import pytest
@@ -40,7 +40,7 @@ def test_baseline_finetune_evaluate_jobs(project):
     evaluation = (project / TARGETS[2]).read_bytes()
 
     # a run is redone as a whole (one job per run and seed) and gives the same adapter and table, bit for bit
-    run_snakemake(project, TARGETS[2], "--forcerun", "train_main", *config_args)
+    run_snakemake(project, TARGETS[2], "--forcerun", "finetune_main", *config_args)
     redone = load_file(epoch_two / "adapter_model.safetensors")
     assert redone.keys() == adapter.keys()
     assert all((redone[name] == adapter[name]).all() for name in adapter)

@@ -1,5 +1,6 @@
 """Paths, config lookups and targets shared by every stage of the DAG."""
 
+import json
 import os
 
 from latentfacts.measurements.arms import (
@@ -7,11 +8,27 @@ from latentfacts.measurements.arms import (
     extra_arms,
     own_epochs,
     run_dir,
+    template_mode,
 )
 from latentfacts.configcheck import check_config
+from latentfacts.model.lm import check_model_location, resolve_device
 from latentfacts.measurements.probing import probe_epochs
 
 check_config(config)
+# A local base model must be whole before any job starts (the embedded study's is a job's output).
+if not config["model"]["pretrain"]:
+    check_model_location(config["model"]["name_or_path"])
+
+
+onstart:
+    # After the DAG is built and before any job runs (or Snakemake deletes an output to redo it); only
+    # where this machine runs the jobs: a SLURM login node has no GPU, its GPU nodes do.
+    if (
+        workflow.executor_plugin.common_settings.local_exec
+        and config["model"]["device"] == "cuda"
+    ):
+        resolve_device("cuda")
+
 
 LOGS = "results/logs"
 BENCH = "results/benchmarks"
@@ -33,7 +50,46 @@ def ontology_sources(kind):
     return {name: downloaded(spec[kind]) for name, spec in config["ontologies"].items()}
 
 
+def pubmed_setting(key):
+    """A key of frequency.pubmed; None when the frequencies come from a local corpus."""
+    if config["frequency"]["source"] != "pubmed":
+        return None
+    return config["frequency"]["pubmed"][key]
+
+
+def pubmed_manners():
+    """The frequency.pubmed keys that cannot change a count (rate, retries, contact, cache path), as
+    JSON: a resource holds one string or integer (Snakemake rounds a float, drops a null).
+    """
+    keys = ("email", "tool", "requests_per_second", "retries", "cache")
+    return json.dumps({key: pubmed_setting(key) for key in keys})
+
+
 # --- model stage ---
+# A rule's params are the keys that shape its outputs (a change reruns it); settings that only decide
+# where and how fast it runs (model.device, batch sizes, the resume directory) are its resources,
+# which Snakemake never compares with the last run (config/README.md: which keys rerun what).
+
+MODEL = {
+    key: config["model"][key]
+    for key in ("name_or_path", "dtype", "trust_remote_code", "chat_template")
+}
+# the sampling law of every score's p_sample (the baseline's Monte Carlo settings are its own)
+SAMPLING = {key: config["baseline"][key] for key in ("temperature", "top_k", "top_p")}
+
+
+def prompts(*keys):
+    """The keys of config section `prompts` that a rule reads."""
+    return {key: config["prompts"][key] for key in keys}
+
+
+EVALUATION_PROMPTS = prompts("system_message", "templates", "evaluation_template")
+
+
+def resume_state(run):
+    """Where a training run's finished epochs wait while it runs (outside its outputs, which Snakemake
+    deletes before it runs a job again)."""
+    return lambda wildcards: f"results/{run}/seed{wildcards.seed}/resume"
 
 
 def base_model_input():

@@ -79,7 +79,10 @@ rule build_pairs:
         mem_mb=1000,
         runtime=10,
     params:
-        ontologies=config["ontologies"],
+        ontologies={
+            name: {key: spec[key] for key in ("namespace", "train", "withheld")}
+            for name, spec in config["ontologies"].items()
+        },
         pairs=config["pairs"],
         seed=config["seed"],
     script:
@@ -106,8 +109,11 @@ rule literature_frequency:
     resources:
         mem_mb=4000,
         runtime=120,
+        # how politely PubMed is asked and where its answers are cached: never a reason to count again
+        pubmed=pubmed_manners(),
     params:
-        frequency=config["frequency"],
+        source=config["frequency"]["source"],
+        base_url=pubmed_setting("base_url"),
     script:
         "../scripts/literature_frequency.py"
 

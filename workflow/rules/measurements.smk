@@ -1,8 +1,8 @@
 """Measurements beside the survival analysis: log-probability dynamics, forgetting, reverse and
 linear probes on the main run, and two arms with their own training runs (withdrawal, augmentation).
 
-An arm's runs live under results/arms/{arm}/seed{s}/ and are made by a train_{arm} rule like the main
-run's (results/runs/seed{s}/, see model.smk); epochs an arm shares with the main run are read from there.
+An arm's runs live under results/arms/{arm}/seed{s}/ and are made by finetune_{arm} and evaluate_{arm}
+rules like the main run's (results/runs/seed{s}/, see model.smk); epochs an arm shares with the main run are read from there.
 """
 
 from latentfacts.measurements.arms import (
@@ -174,9 +174,18 @@ rule reverse_probe:
         mem_mb=4000,
         runtime=30,
         gpu=1,
+        batch_size=config["evaluate"]["batch_size"],
+        device=config["model"]["device"],
     params:
         seed_epochs=REVERSE_EPOCHS,
         adapters=adapter_dirs("main", REVERSE_EPOCHS),
+        model=MODEL,
+        # a dict: Snakemake would read a string's {ontology} as a wildcard
+        prompts={
+            "system_message": config["prompts"]["system_message"],
+            "template": MEASUREMENTS["reverse_probe"]["template"],
+        },
+        sampling=SAMPLING,
     script:
         "../scripts/reverse_probe.py"
 
@@ -209,9 +218,16 @@ rule linear_probe:
         mem_mb=4000,
         runtime=30,
         gpu=1,
+        batch_size=config["evaluate"]["batch_size"],
+        device=config["model"]["device"],
     params:
         seed_epochs=PROBE_EPOCHS,
         adapters=adapter_dirs("main", PROBE_EPOCHS),
+        model=MODEL,
+        prompts=prompts("system_message", "templates", "evaluation_template"),
+        digit_position=MEASUREMENTS["linear_probe"]["digit_position"],
+        C=MEASUREMENTS["linear_probe"]["C"],
+        seed=config["seed"],
     script:
         "../scripts/linear_probe.py"
 
@@ -229,6 +245,10 @@ rule withdrawn_facts:
     resources:
         mem_mb=1000,
         runtime=5,
+    params:
+        fraction=MEASUREMENTS["withdrawal"]["fraction"],
+        after_epoch=WITHDRAW_AFTER,
+        seed=config["seed"],
     script:
         "../scripts/withdrawn_facts.py"
 
@@ -268,6 +288,9 @@ rule retainability:
     params:
         seeds=SEEDS,
         seed_epochs=ALL_EPOCHS,
+        after_epoch=WITHDRAW_AFTER,
+        min_gain=MEASUREMENTS["withdrawal"]["min_gain"],
+        iqr_factor=MEASUREMENTS["withdrawal"]["iqr_factor"],
     script:
         "../scripts/retainability.py"
 
@@ -293,9 +316,18 @@ rule heldout_probe:
         mem_mb=4000,
         runtime=60,
         gpu=1,
+        batch_size=config["evaluate"]["batch_size"],
+        device=config["model"]["device"],
     params:
         seed_epochs=semantic_epochs,
         adapters=lambda w: adapter_dirs(arm_of(w.run), semantic_epochs(w)),
+        model=MODEL,
+        # a dict: Snakemake would read a string's {ontology} as a wildcard
+        prompts={
+            "system_message": config["prompts"]["system_message"],
+            "templates": MEASUREMENTS["augmentation"]["heldout_templates"],
+        },
+        sampling=SAMPLING,
     script:
         "../scripts/heldout_probe.py"
 

@@ -1,5 +1,6 @@
 """model stage of the DAG: the embedded base model (synthetic corpus, pretraining), the baseline
-and the training runs (fine-tuning with an evaluation after every epoch)."""
+and the training runs (fine-tuning through every epoch; the evaluation of every epoch).
+"""
 
 # --- embedded base model ---
 # Only the embedded study pretrains its base model; otherwise name_or_path is a hub model.
@@ -24,7 +25,7 @@ if config["model"]["pretrain"]:
             runtime=10,
         params:
             corpus=config["model"]["pretrain"]["corpus"],
-            prompts=config["prompts"],
+            prompts=prompts("system_message", "templates"),
             seed=config["seed"],
         script:
             "../scripts/synthetic_corpus.py"
@@ -47,7 +48,10 @@ if config["model"]["pretrain"]:
             runtime=30,
             gpu=1,
         params:
-            pretrain=config["model"]["pretrain"],
+            # the corpus settings shape the corpus, an input here
+            pretrain={
+                k: v for k, v in config["model"]["pretrain"].items() if k != "corpus"
+            },
             seed=config["seed"],
         script:
             "../scripts/pretrain_base.py"
@@ -78,28 +82,34 @@ rule baseline:
         mem_mb=4000,
         runtime=60,
         gpu=1,
+        batch_size=config["baseline"]["batch_size"],
+        device=config["model"]["device"],
     params:
-        model=config["model"],
-        prompts=config["prompts"],
-        baseline=config["baseline"],
+        model=MODEL,
+        prompts=EVALUATION_PROMPTS,
+        baseline={k: v for k, v in config["baseline"].items() if k != "batch_size"},
         crosscheck_facts=config["evaluate"]["crosscheck_facts"],
         seed=config["seed"],
     script:
         "../scripts/baseline.py"
 
 
-# One job per run and seed trains every epoch and scores each right away, with the base model loaded
-# once: per-epoch jobs would load it 41 times (minutes per load at 8B, most of each job on a CPU).
-# The per-epoch outputs stay; a run is rerun as a whole. One rule per run (main and each switched-on
-# arm): they differ only in which epochs they own, which an output list cannot take from a wildcard.
+# A training run is two jobs per seed: `finetune_{run}` trains every epoch with the base model loaded
+# once (per-epoch jobs would load it 20 times: minutes per load at 8B), and `evaluate_{run}` scores every
+# epoch with the base model loaded once and the adapters swapped on it. A scoring change thus reruns
+# evaluation only. One rule pair per run (main and each switched-on arm): they differ only in which
+# epochs they own, which an output list cannot take from a wildcard.
 for arm in ["main", *ARMS]:
     trained, evaluated = own_epochs(arm, EPOCHS, WITHDRAW_AFTER)
     run = run_dir(arm)
+    checkpoints = [
+        f"results/{run}/seed{{seed}}/finetune/epoch_{e:02d}" for e in trained
+    ]
 
     rule:
-        """One training run of one seed: LoRA fine-tuning with an evaluation of every fact after each epoch."""
+        """One training run of one seed: LoRA fine-tuning through every epoch, resumable after a kill."""
         name:
-            f"train_{arm}"
+            f"finetune_{arm}"
         input:
             pairs="results/data/pairs.parquet",
             model=base_model_input(),
@@ -111,18 +121,11 @@ for arm in ["main", *ARMS]:
                 else []
             ),
         output:
-            checkpoints=[
-                directory(f"results/{run}/seed{{seed}}/finetune/epoch_{e:02d}")
-                for e in trained
-            ],
-            evals=[
-                f"results/{run}/seed{{seed}}/eval/epoch_{e:02d}.parquet"
-                for e in evaluated
-            ],
+            checkpoints=[directory(path) for path in checkpoints],
         log:
-            f"{LOGS}/train/{run}/seed{{seed}}.log",
+            f"{LOGS}/finetune/{run}/seed{{seed}}.log",
         benchmark:
-            f"{BENCH}/train/{run}/seed{{seed}}.tsv"
+            f"{BENCH}/finetune/{run}/seed{{seed}}.tsv"
         conda:
             "../../envs/gpu.yaml"
         threads: 2
@@ -130,21 +133,53 @@ for arm in ["main", *ARMS]:
             mem_mb=4000,
             runtime=240,
             gpu=1,
+            device=config["model"]["device"],
+            resume=resume_state(run),
         params:
-            run=run,
             epochs=trained,
-            evaluate_base=0 in evaluated,
-            model=config["model"],
-            prompts=config["prompts"],
-            finetune=config["finetune"],
+            model=MODEL,
+            prompts=prompts("system_message", "templates"),
+            train_templates=template_mode(arm, config["prompts"]["train_templates"]),
+            # the replicate list is not a setting of one run: adding a seed must not redo the others
+            finetune={k: v for k, v in config["finetune"].items() if k != "replicates"},
             # only the withdrawal arm's: moving it must not redo the other runs
             withdraw_after=WITHDRAW_AFTER if arm == "withdrawal" else None,
-            # only the sampling settings: a change of baseline.samples must not redo the runs
-            sampling={
-                k: config["baseline"][k] for k in ("temperature", "top_k", "top_p")
-            },
+        script:
+            "../scripts/finetune.py"
+
+    rule:
+        """One training run of one seed scored at each epoch, the adapters swapped on one base model."""
+        name:
+            f"evaluate_{arm}"
+        input:
+            pairs="results/data/pairs.parquet",
+            model=base_model_input(),
+            checkpoints=checkpoints,
+        output:
+            evals=[
+                f"results/{run}/seed{{seed}}/eval/epoch_{e:02d}.parquet"
+                for e in evaluated
+            ],
+        log:
+            f"{LOGS}/evaluate/{run}/seed{{seed}}.log",
+        benchmark:
+            f"{BENCH}/evaluate/{run}/seed{{seed}}.tsv"
+        conda:
+            "../../envs/gpu.yaml"
+        threads: 2
+        resources:
+            mem_mb=4000,
+            runtime=60,
+            gpu=1,
             batch_size=config["evaluate"]["batch_size"],
+            device=config["model"]["device"],
+        params:
+            epochs=evaluated,
+            model=MODEL,
+            # every run is scored on the main run's evaluation template, so arms compare with main
+            prompts=EVALUATION_PROMPTS,
+            sampling=SAMPLING,
             crosscheck_facts=config["evaluate"]["crosscheck_facts"],
             seed=config["seed"],
         script:
-            "../scripts/train_run.py"
+            "../scripts/evaluate.py"

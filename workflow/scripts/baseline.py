@@ -10,11 +10,15 @@ from latentfacts.rulelog import log_to
 
 def main(smk):
     torch.set_num_threads(smk.threads)
+    params = smk.params
+    model_config = {**params.model, "device": smk.resources.device}
     pairs = pd.read_parquet(smk.input.pairs)
-    tokenizer = load_tokenizer_for(smk.params.model)
-    examples = evaluation_examples(tokenizer, pairs, smk.params.prompts)
-    model = load_model_for(smk.params.model)
-    table = baseline_table(model, tokenizer, examples, smk.params.baseline, smk.params.crosscheck_facts, smk.params.seed)
+    tokenizer = load_tokenizer_for(model_config)
+    examples = evaluation_examples(tokenizer, pairs, params.prompts)
+    model = load_model_for(model_config)
+    table = baseline_table(
+        model, tokenizer, examples, params.baseline, smk.resources.batch_size, params.crosscheck_facts, params.seed
+    )
     table.to_parquet(smk.output[0], index=False)
 
 

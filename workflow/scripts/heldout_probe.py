@@ -13,16 +13,17 @@ def main(smk):
     import torch
 
     torch.set_num_threads(smk.threads)
-    config = smk.config
+    params = smk.params
+    model_config = {**params.model, "device": smk.resources.device}
     facts = pd.read_parquet(smk.input.pairs).query("split == 'train'")
-    templates = config["measurements"]["augmentation"]["heldout_templates"]
-    tokenizer = load_tokenizer_for(config["model"])
-    examples = encode_facts(tokenizer, facts, config["prompts"]["system_message"], templates, range(len(templates)))
-    sampling = sampling_from_config(config["baseline"])
+    templates = params.prompts["templates"]
+    tokenizer = load_tokenizer_for(model_config)
+    examples = encode_facts(tokenizer, facts, params.prompts["system_message"], templates, range(len(templates)))
+    sampling = sampling_from_config(params.sampling)
     scores = []
-    models = with_each_adapter(config["model"], smk.params.adapters)
-    for (seed, epoch), model in zip(smk.params.seed_epochs, models):
-        scored = score_examples(model, examples, tokenizer.pad_token_id, sampling, config["evaluate"]["batch_size"])
+    models = with_each_adapter(model_config, params.adapters)
+    for (seed, epoch), model in zip(params.seed_epochs, models):
+        scored = score_examples(model, examples, tokenizer.pad_token_id, sampling, smk.resources.batch_size)
         scores.append(scored.assign(seed=seed, epoch=epoch, template=[ex.template for ex in examples]))
         print(f"epoch {epoch}: held-out recall {scored['correct'].mean():.3f}")
     pd.concat(scores, ignore_index=True).to_parquet(smk.output[0], index=False)

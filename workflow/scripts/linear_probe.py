@@ -21,22 +21,23 @@ def main(smk):
     import torch
 
     torch.set_num_threads(smk.threads)
-    config, settings = smk.config, smk.config["measurements"]["linear_probe"]
+    params = smk.params
+    model_config = {**params.model, "device": smk.resources.device}
     facts = pd.read_parquet(smk.input.pairs).query("split == 'train'").sort_values("fact_id").reset_index(drop=True)
     digits = np.array(
-        [identifier_digit(i, settings["digit_position"]) for i in facts["id"]]
+        [identifier_digit(i, params.digit_position) for i in facts["id"]]
     )  # fails before any model work
-    train_mask = half_split(len(facts), config["seed"])
-    template = config["prompts"]["templates"][config["prompts"]["evaluation_template"]]
-    tokenizer = load_tokenizer_for(config["model"])
-    texts, spans = probe_prompts(tokenizer, facts, config["prompts"]["system_message"], template)
+    train_mask = half_split(len(facts), params.seed)
+    template = params.prompts["templates"][params.prompts["evaluation_template"]]
+    tokenizer = load_tokenizer_for(model_config)
+    texts, spans = probe_prompts(tokenizer, facts, params.prompts["system_message"], template)
     positions = term_end_positions(tokenizer, texts, spans)
     rows = []
-    models = with_each_adapter(config["model"], smk.params.adapters)
-    for (seed, epoch), model in zip(smk.params.seed_epochs, models):
-        states = hidden_states_at(model, tokenizer, texts, positions, config["evaluate"]["batch_size"])
-        for result in probe_layers(states, digits, train_mask, settings["C"], config["seed"]):
-            rows.append({"seed": seed, "epoch": epoch, "digit_position": settings["digit_position"], **result})
+    models = with_each_adapter(model_config, params.adapters)
+    for (seed, epoch), model in zip(params.seed_epochs, models):
+        states = hidden_states_at(model, tokenizer, texts, positions, smk.resources.batch_size)
+        for result in probe_layers(states, digits, train_mask, params.C, params.seed):
+            rows.append({"seed": seed, "epoch": epoch, "digit_position": params.digit_position, **result})
         print(f"seed {seed} epoch {epoch}: best layer accuracy {max(r['accuracy'] for r in rows[-len(states):]):.3f}")
     results = pd.DataFrame(rows)
     results.to_parquet(smk.output.table, index=False)

@@ -1,5 +1,6 @@
 """Count how often each pair's identifier and label occur (local corpus or PubMed Central)."""
 
+import json
 import os
 
 import pandas as pd
@@ -10,13 +11,13 @@ from latentfacts.rulelog import log_to
 
 def main(smk):
     pairs = pd.read_parquet(smk.input.pairs)
-    source = smk.params.frequency["source"]
-    if source == "corpus":
+    if smk.params.source == "corpus":
         table = corpus_frequency(pairs, smk.input.corpus)
     else:
         from latentfacts.data.pubmed import pubmed_counts
 
-        table = pubmed_counts(pairs, api_key=os.environ.get("NCBI_API_KEY"), **smk.params.frequency["pubmed"])
+        manners = json.loads(smk.resources.pubmed)  # a resource, not a param: see the rule
+        table = pubmed_counts(pairs, api_key=os.environ.get("NCBI_API_KEY"), base_url=smk.params.base_url, **manners)
     print(table.describe().to_string())
     table.to_parquet(smk.output[0], index=False)
 

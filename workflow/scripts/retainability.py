@@ -12,20 +12,20 @@ from latentfacts.measurements.runs import read_evals
 
 
 def main(smk):
-    settings = smk.config["measurements"]["withdrawal"]
+    params = smk.params
     withdrawn = pd.concat(
-        [pd.read_parquet(path).assign(seed=seed) for seed, path in zip(smk.params.seeds, smk.input.withdrawn)]
+        [pd.read_parquet(path).assign(seed=seed) for seed, path in zip(params.seeds, smk.input.withdrawn)]
     )
-    evals = read_evals(dict(zip(smk.params.seed_epochs, smk.input.evals)))
-    table = retainability(evals, withdrawn, settings["after_epoch"], settings["min_gain"])
-    table["outlier"] = iqr_outliers(table, factor=settings["iqr_factor"])
+    evals = read_evals(dict(zip(params.seed_epochs, smk.input.evals)))
+    table = retainability(evals, withdrawn, params.after_epoch, params.min_gain)
+    table["outlier"] = iqr_outliers(table, factor=params.iqr_factor)
     kept = table[~table["outlier"]]
     fit = fit_power_law(kept)
     fit.update(
         n_withdrawn=table.attrs["n_withdrawn"],
         n_below_min_gain=table.attrs["n_below_min_gain"],
         n_outliers=int(table["outlier"].sum()),
-        after_epoch=settings["after_epoch"],
+        after_epoch=params.after_epoch,
     )
     print(json.dumps(fit, indent=2))
     curve = mean_retainability(kept)

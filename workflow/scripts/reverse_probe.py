@@ -16,18 +16,17 @@ def main(smk):
     import torch
 
     torch.set_num_threads(smk.threads)
-    config = smk.config
+    params = smk.params
+    model_config = {**params.model, "device": smk.resources.device}
     pairs = pd.read_parquet(smk.input.pairs)
-    forward = read_evals(dict(zip(smk.params.seed_epochs, smk.input.evals)))
-    sampling = sampling_from_config(config["baseline"])
-    tokenizer = load_tokenizer_for(config["model"])
-    examples = reverse_examples(
-        tokenizer, pairs, config["prompts"]["system_message"], config["measurements"]["reverse_probe"]["template"]
-    )
+    forward = read_evals(dict(zip(params.seed_epochs, smk.input.evals)))
+    sampling = sampling_from_config(params.sampling)
+    tokenizer = load_tokenizer_for(model_config)
+    examples = reverse_examples(tokenizer, pairs, params.prompts["system_message"], params.prompts["template"])
     scores = []
-    models = with_each_adapter(config["model"], smk.params.adapters)
-    for (seed, epoch), model in zip(smk.params.seed_epochs, models):
-        scored = score_examples(model, examples, tokenizer.pad_token_id, sampling, config["evaluate"]["batch_size"])
+    models = with_each_adapter(model_config, params.adapters)
+    for (seed, epoch), model in zip(params.seed_epochs, models):
+        scored = score_examples(model, examples, tokenizer.pad_token_id, sampling, smk.resources.batch_size)
         scores.append(scored.assign(seed=seed, epoch=epoch))
     reverse = pd.concat(scores, ignore_index=True).merge(pairs[["fact_id", "ontology", "split"]], on="fact_id")
     both = pd.concat(

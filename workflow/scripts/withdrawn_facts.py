@@ -8,11 +8,11 @@ from latentfacts.rulelog import log_to
 
 def main(smk):
     pairs = pd.read_parquet(smk.input.pairs)
-    settings = smk.config["measurements"]["withdrawal"]
+    params = smk.params
     trained = pairs.loc[pairs["split"] == "train", "fact_id"]
-    chosen = withdrawn_facts(trained, settings["fraction"], smk.config["seed"], int(smk.wildcards.seed))
-    print(f"{len(chosen)} of {len(trained)} trained facts withdrawn after epoch {settings['after_epoch']}")
-    pd.DataFrame({"fact_id": chosen, "after_epoch": settings["after_epoch"]}).to_parquet(smk.output[0], index=False)
+    chosen = withdrawn_facts(trained, params.fraction, params.seed, int(smk.wildcards.seed))
+    print(f"{len(chosen)} of {len(trained)} trained facts withdrawn after epoch {params.after_epoch}")
+    pd.DataFrame({"fact_id": chosen, "after_epoch": params.after_epoch}).to_parquet(smk.output[0], index=False)
 
 
 if "snakemake" in globals():

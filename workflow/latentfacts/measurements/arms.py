@@ -7,7 +7,8 @@
   epoch either way).
 
 An arm's runs live under `results/{run_dir}/seed{s}/...` with run_dir `runs` (main) or `arms/{arm}`; one
-rule definition, instantiated per arm (`train_{arm}`), trains and evaluates every arm's runs.
+pair of rule definitions, instantiated per arm (`finetune_{arm}`, `evaluate_{arm}`), trains and evaluates
+every arm's runs.
 """
 
 import numpy as np

@@ -1,10 +1,11 @@
-"""What the `baseline` and `train_*` rules compute from a loaded model: every fact under the
+"""What the `baseline` and `evaluate_*` rules compute from a loaded model: every fact under the
 evaluation template, scored teacher-forced, with a greedy `generate` cross-check of a random sample;
 and for the baseline, Monte Carlo hits (real samples, or drawn from their exact law) and the knowledge class.
 """
 
 import logging
 
+from latentfacts.model.lm import with_each_adapter
 from latentfacts.model.prompts import encode_facts, end_of_turn_id
 from latentfacts.model.sampling import binomial_hits, crosscheck_greedy, knowledge_classes, monte_carlo_hits
 from latentfacts.model.scoring import Sampling, score_examples
@@ -44,15 +45,24 @@ def epoch_table(model, tokenizer, examples, sampling, batch_size, crosscheck_fac
     return scores
 
 
-def baseline_table(model, tokenizer, examples, baseline, crosscheck_facts, seed):
-    """results/baseline.parquet: scores plus mc_samples, mc_hits and knowledge for every fact."""
+def run_tables(model_config, tokenizer, examples, adapters, sampling, batch_size, crosscheck_facts, seed):
+    """Yield (epoch, epoch_table) for each epoch of `adapters` ({epoch: adapter directory, None for the
+    base model}), the base model loaded once and the adapters swapped on it."""
+    models = with_each_adapter(model_config, list(adapters.values()))
+    for epoch, model in zip(adapters, models):
+        yield epoch, epoch_table(model, tokenizer, examples, sampling, batch_size, crosscheck_facts, seed, epoch)
+
+
+def baseline_table(model, tokenizer, examples, baseline, batch_size, crosscheck_facts, seed):
+    """results/baseline.parquet: scores plus mc_samples, mc_hits and knowledge for every fact (`baseline`:
+    the config section's settings that shape the result; `batch_size` only sets the pace)."""
     sampling = sampling_from_config(baseline)
-    table = score_and_crosscheck(model, tokenizer, examples, sampling, baseline["batch_size"], crosscheck_facts, seed)
+    table = score_and_crosscheck(model, tokenizer, examples, sampling, batch_size, crosscheck_facts, seed)
     table["mc_samples"] = baseline["samples"]
     if baseline.get("monte_carlo", "generate") == "generate":
         table["mc_hits"] = monte_carlo_hits(
             model, examples, tokenizer.pad_token_id, end_of_turn_id(tokenizer), sampling,
-            baseline["samples"], seed, baseline["batch_size"],
+            baseline["samples"], seed, batch_size,
         )
     else:
         table["mc_hits"] = binomial_hits(table["p_sample"], baseline["samples"], seed)

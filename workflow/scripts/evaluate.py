@@ -1,0 +1,33 @@
+"""Score one run (the main run or an arm) of one replicate seed at each of its epochs, the base model
+loaded once and the epochs' adapters swapped on it: results/{run}/seed{s}/eval/epoch_{e}.parquet
+(epoch 0: the base model)."""
+
+import pandas as pd
+import torch
+
+from latentfacts.model.evaluation import evaluation_examples, run_tables, sampling_from_config
+from latentfacts.model.lm import load_tokenizer_for
+from latentfacts.rulelog import log_to
+
+
+def main(smk):
+    torch.set_num_threads(smk.threads)
+    params = smk.params
+    model_config = {**params.model, "device": smk.resources.device}
+    tokenizer = load_tokenizer_for(model_config)
+    examples = evaluation_examples(tokenizer, pd.read_parquet(smk.input.pairs), params.prompts)
+    # epoch 0 is the base model itself; every other epoch has its checkpoint among the inputs
+    adapters = iter(smk.input.checkpoints)
+    epochs = {epoch: None if epoch == 0 else next(adapters) for epoch in params.epochs}
+    tables = run_tables(
+        model_config, tokenizer, examples, epochs, sampling_from_config(params.sampling),
+        smk.resources.batch_size, params.crosscheck_facts, params.seed,
+    )
+    for (epoch, table), path in zip(tables, smk.output.evals):
+        table.to_parquet(path, index=False)
+        print(f"epoch {epoch}: recall {table['correct'].mean():.3f}", flush=True)
+
+
+if "snakemake" in globals():
+    with log_to(snakemake.log[0]):  # noqa: F821
+        main(snakemake)  # noqa: F821
