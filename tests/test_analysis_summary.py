@@ -73,6 +73,7 @@ def test_words_follow_the_interval_never_the_point_estimate():
     line = dynamic_line(tables(), "Epoch of the peak rate", "earlier for latent", "peak_epoch", ("earlier", "later"))
     assert line.read == "difference -1 (-4 to 2): no difference shown (CI includes 0)"
     assert line.cells[0] == "latent 17 (14 to 20); n 50; unknown 18 (15 to 21); n 50"
+    assert headline_table([line], seeds=[0, 1])[1][0][4] == "latent - unknown: -1 to -1"  # the seeds' differences
 
 
 def test_band_rows_show_pooled_and_per_seed_estimates_their_spread_and_missing_fits():

@@ -167,8 +167,9 @@ def spread(values):
 class Row:
     """One line of the headline table: a cell per scope (pooled first) from `cell(scope, pooled)`."""
 
-    def __init__(self, measure, paper, cells, values=(), read=""):
+    def __init__(self, measure, paper, cells, values=(), read="", spread_of=""):
         self.measure, self.paper, self.cells, self.values, self.read = measure, paper, cells, list(values), read
+        self.spread_of = spread_of  # what the per-seed values are, when not the cells' own estimate
 
 
 def effect_line(tables, measure, paper, endpoint, model, band, covariate, words):
@@ -206,7 +207,7 @@ def dynamic_line(tables, measure, paper, metric, words):
         read = f"difference {interval_text(pooled['estimate'], pooled['ci_lower'], pooled['ci_upper'])}: " + reading(
             pooled["ci_lower"], pooled["ci_upper"], 0, *words
         )
-    return Row(measure, paper, cells, values, read)
+    return Row(measure, paper, cells, values, read, spread_of="latent - unknown: ")
 
 
 def reversion_line(tables):
@@ -312,7 +313,7 @@ def markdown_table(columns, rows):
 def headline_table(rows, seeds):
     """(columns, rows) of the headline table: measure, pooled, each seed, seed range, reading, paper."""
     columns = ["measure", "pooled (95% CI)", *[f"seed {s}" for s in seeds], "per-seed range", "reading (pooled CI)", "paper"]
-    body = [[row.measure, *row.cells, spread(row.values) if row.values else "", row.read, row.paper] for row in rows]
+    body = [[row.measure, *row.cells, row.spread_of + spread(row.values) if row.values else "", row.read, row.paper] for row in rows]
     return columns, body
 
 
