@@ -3,7 +3,8 @@
 The tiny language model of the model tests is fine-tuned with LoRA for a few epochs under three seeds and
 every fact is scored after each epoch; this library turns those trajectories into survival tables and
 fits them, R refits the same tables (rows shuffled, so R sees another order) and every number must agree:
-Cox coefficients and SEs, cox.zph, Kaplan-Meier curves and bands, log-rank, concordance, discrete-time
+Cox coefficients and SEs (robust, clustered by fact, as the library reports pooled seeds), cox.zph,
+Kaplan-Meier curves and bands, log-rank, concordance, discrete-time
 coefficients with vcovCL errors, and Firth estimates (hazard ratios, and the first covariate's profile
 interval and p) against a penalized likelihood written in R.
 Without R that test skips, except under CI (environment variable CI set), where it fails. The same

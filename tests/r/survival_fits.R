@@ -69,7 +69,13 @@ for (i in seq_len(nrow(jobs))) {
   if (job$stratified == 1) rhs <- paste(rhs, "+ strata(seed)")
   formula <- as.formula(paste("Surv(duration, event) ~", rhs))
 
-  cox <- coxph(formula, data, ties = "efron", control = coxph.control(eps = 1e-10, iter.max = 100))
+  control <- coxph.control(eps = 1e-10, iter.max = 100)
+  # pooled seeds: a fact's rows form one cluster of the robust errors, as the library reports them
+  cox <- if (job$stratified == 1) {
+    coxph(formula, data, ties = "efron", cluster = fact_id, control = control)
+  } else {
+    coxph(formula, data, ties = "efron", control = control)
+  }
   out(endpoint, "cox", data.frame(covariate = names(coef(cox)), coef = coef(cox), se = sqrt(diag(vcov(cox))),
                                   concordance = unname(cox$concordance["concordance"])))
   zph <- cox.zph(cox)  # survival >= 3: transform "km", full information matrix
