@@ -5,8 +5,9 @@ loaded once and the epochs' adapters swapped on it: results/{run}/seed{s}/eval/e
 import pandas as pd
 import torch
 
-from latentfacts.model.evaluation import evaluation_examples, run_tables, sampling_from_config
+from latentfacts.model.evaluation import evaluation_examples, recall_note, run_tables, sampling_from_config
 from latentfacts.model.lm import load_tokenizer_for
+from latentfacts.progress import Progress
 from latentfacts.rulelog import log_to
 
 
@@ -15,7 +16,8 @@ def main(smk):
     params = smk.params
     model_config = {**params.model, "device": smk.resources.device}
     tokenizer = load_tokenizer_for(model_config)
-    examples = evaluation_examples(tokenizer, pd.read_parquet(smk.input.pairs), params.prompts)
+    pairs = pd.read_parquet(smk.input.pairs)
+    examples = evaluation_examples(tokenizer, pairs, params.prompts)
     # epoch 0 is the base model itself; every other epoch has its checkpoint among the inputs
     adapters = iter(smk.input.checkpoints)
     epochs = {epoch: None if epoch == 0 else next(adapters) for epoch in params.epochs}
@@ -23,9 +25,10 @@ def main(smk):
         model_config, tokenizer, examples, epochs, sampling_from_config(params.sampling),
         smk.resources.batch_size, params.crosscheck_facts, params.seed,
     )
+    progress = Progress("evaluation", len(epochs), "epochs", every=0)
     for (epoch, table), path in zip(tables, smk.output.evals):
         table.to_parquet(path, index=False)
-        print(f"epoch {epoch}: recall {table['correct'].mean():.3f}", flush=True)
+        progress.advance(note=f"epoch {epoch}: {recall_note(table, pairs)}")
 
 
 if "snakemake" in globals():

@@ -5,6 +5,7 @@ import pandas as pd
 from latentfacts.model.evaluation import sampling_from_config
 from latentfacts.model.lm import load_tokenizer_for, with_each_adapter
 from latentfacts.model.prompts import encode_facts
+from latentfacts.progress import Progress
 from latentfacts.rulelog import log_to
 from latentfacts.model.scoring import score_examples
 
@@ -22,10 +23,13 @@ def main(smk):
     sampling = sampling_from_config(params.sampling)
     scores = []
     models = with_each_adapter(model_config, params.adapters)
+    progress = Progress("held-out paraphrase probe", len(params.seed_epochs), "checkpoints", every=0)
     for (seed, epoch), model in zip(params.seed_epochs, models):
-        scored = score_examples(model, examples, tokenizer.pad_token_id, sampling, smk.resources.batch_size)
+        scored = score_examples(
+            model, examples, tokenizer.pad_token_id, sampling, smk.resources.batch_size, progress=False
+        )
         scores.append(scored.assign(seed=seed, epoch=epoch, template=[ex.template for ex in examples]))
-        print(f"epoch {epoch}: held-out recall {scored['correct'].mean():.3f}")
+        progress.advance(note=f"seed {seed} epoch {epoch}: held-out recall {scored['correct'].mean():.1%}")
     pd.concat(scores, ignore_index=True).to_parquet(smk.output[0], index=False)
 
 

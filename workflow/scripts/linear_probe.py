@@ -14,6 +14,7 @@ from latentfacts.measurements.probing import (
     probe_prompts,
     term_end_positions,
 )
+from latentfacts.progress import Progress
 from latentfacts.rulelog import log_to
 
 
@@ -34,11 +35,13 @@ def main(smk):
     positions = term_end_positions(tokenizer, texts, spans)
     rows = []
     models = with_each_adapter(model_config, params.adapters)
+    progress = Progress("linear probe", len(params.seed_epochs), "checkpoints", every=0)
     for (seed, epoch), model in zip(params.seed_epochs, models):
         states = hidden_states_at(model, tokenizer, texts, positions, smk.resources.batch_size)
         for result in probe_layers(states, digits, train_mask, params.C, params.seed):
             rows.append({"seed": seed, "epoch": epoch, "digit_position": params.digit_position, **result})
-        print(f"seed {seed} epoch {epoch}: best layer accuracy {max(r['accuracy'] for r in rows[-len(states):]):.3f}")
+        best = max(r["accuracy"] for r in rows[-len(states) :])
+        progress.advance(note=f"seed {seed} epoch {epoch}: best layer accuracy {best:.3f}")
     results = pd.DataFrame(rows)
     results.to_parquet(smk.output.table, index=False)
     save(linear_probe(results), smk.output.png, smk.output.svg)

@@ -7,6 +7,7 @@ from latentfacts.analysis.figures import save
 from latentfacts.model.lm import load_tokenizer_for, with_each_adapter
 from latentfacts.measurements.figures import reverse_probe
 from latentfacts.measurements.reverse_probe import recall_table, reverse_examples
+from latentfacts.progress import Progress
 from latentfacts.rulelog import log_to
 from latentfacts.measurements.runs import read_evals
 from latentfacts.model.scoring import score_examples
@@ -25,9 +26,13 @@ def main(smk):
     examples = reverse_examples(tokenizer, pairs, params.prompts["system_message"], params.prompts["template"])
     scores = []
     models = with_each_adapter(model_config, params.adapters)
+    progress = Progress("reverse probe", len(params.seed_epochs), "checkpoints", every=0)
     for (seed, epoch), model in zip(params.seed_epochs, models):
-        scored = score_examples(model, examples, tokenizer.pad_token_id, sampling, smk.resources.batch_size)
+        scored = score_examples(
+            model, examples, tokenizer.pad_token_id, sampling, smk.resources.batch_size, progress=False
+        )
         scores.append(scored.assign(seed=seed, epoch=epoch))
+        progress.advance(note=f"seed {seed} epoch {epoch}: reverse recall {scored['correct'].mean():.1%}")
     reverse = pd.concat(scores, ignore_index=True).merge(pairs[["fact_id", "ontology", "split"]], on="fact_id")
     both = pd.concat(
         [

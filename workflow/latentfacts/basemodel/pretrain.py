@@ -12,7 +12,7 @@ import time
 
 import torch
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-from tqdm import tqdm
+from latentfacts.progress import tracked
 from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 from transformers.utils.chat_template_utils import render_jinja_template
 
@@ -150,7 +150,7 @@ def pretrain(model, tokenizer, lines, steps, batch_size, learning_rate, warmup_s
     lengths = [len(ids) for ids in encoded]
     batches, losses, tokens_seen = [], [], 0
     started = time.perf_counter()
-    for step in tqdm(range(steps), desc="pretrain", mininterval=5):
+    for step in tracked(range(steps), "pretrain", "steps", every=0.05):
         if not batches:
             batches = epoch_batches(lengths, batch_size, generator)
         input_ids, attention_mask, labels = padded_batch([encoded[i] for i in batches.pop()], tokenizer.pad_token_id)

@@ -16,7 +16,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from tqdm import tqdm
+from latentfacts.progress import tracked
 
 from latentfacts.data.frequency import frequency_table
 
@@ -132,7 +132,7 @@ def pubmed_counts(
     queries = sorted(set(pairs["id"]) | set(pairs["label"]))
     missing = [query for query in queries if query not in counts]
     log.info("%d queries, %d cached, %d to ask %s", len(queries), len(queries) - len(missing), len(missing), base_url)
-    for query in tqdm(missing, desc="PMC esearch", unit="query"):
+    for query in tracked(missing, "PMC esearch", "queries"):
         limiter.wait()
         count = esearch_count(query, base_url, params, retries, backoff)
         counts.add(query, count, datetime.datetime.now(datetime.timezone.utc).date().isoformat())

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import torch
-from tqdm import tqdm
+from latentfacts.progress import tracked
 
 from latentfacts.model.prompts import encode_facts, train_template
 from latentfacts.model.scoring import target_logits
@@ -144,7 +144,7 @@ def train_epoch(model, optimizer, scheduler, examples, cfg, epoch, pad_id, progr
     plan = epoch_plan(fact_ids, cfg, epoch, n_templates)
     model.train()
     losses, rates = [], []
-    for start in tqdm(range(0, len(plan), cfg.batch_size), desc=f"epoch {epoch}", disable=not progress, mininterval=5):
+    for start in tracked(range(0, len(plan), cfg.batch_size), f"epoch {epoch}", "batches", enabled=progress):
         rows = plan.iloc[start : start + cfg.batch_size]
         batch = [examples[(f, t)] for f, t in zip(rows.fact_id, rows.template)]
         logits, targets = target_logits(model, batch, pad_id, "right")

@@ -5,7 +5,7 @@ teacher-forced scores, and the known / latent / unknown classification of the ba
 import numpy as np
 import pandas as pd
 import torch
-from tqdm import tqdm
+from latentfacts.progress import tracked
 
 from latentfacts.model.scoring import causal_lm_parts, length_batches, pad_batch, repeated_cache
 
@@ -25,7 +25,7 @@ def generate_answers(model, examples, pad_id, end_id, batch_size, sampling=None,
     if sampling is not None:
         settings = {"do_sample": True, "temperature": sampling.temperature, "top_k": sampling.top_k, "top_p": sampling.top_p}
     device = model.device
-    for batch in tqdm(length_batches(examples, batch_size), desc="generate", disable=not progress, mininterval=5):
+    for batch in tracked(length_batches(examples, batch_size), "generate", "batches", enabled=progress):
         padded = pad_batch([examples[i].prompt_ids for i in batch], pad_id, "left")
         input_ids, attention_mask, position_ids = (tensor.to(device) for tensor in padded[:3])
         if samples > 1:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import torch
-from tqdm import tqdm
+from latentfacts.progress import tracked
 
 
 @dataclass(frozen=True)
@@ -148,7 +148,7 @@ def score_examples(model, examples, pad_id, sampling=Sampling(), batch_size=64, 
     rank = np.zeros(len(examples), dtype=np.int64)
     batches = length_batches(examples, batch_size)
     shared = shared_prefix_length(examples) if examples else 0
-    for batch in tqdm(batches, desc="score", disable=not progress, mininterval=5):
+    for batch in tracked(batches, "score", "batches", enabled=progress):
         logits, targets = target_logits(model, [examples[i] for i in batch], pad_id, side, shared)
         token_logprob = torch.log_softmax(logits, -1).gather(1, targets[:, None])[:, 0].double().cpu()
         token_sampled = sampled_log_probs(logits, warpers).gather(1, targets[:, None])[:, 0].double().cpu()

@@ -15,6 +15,7 @@ import shutil
 
 from latentfacts.measurements.arms import training_facts
 from latentfacts.model.finetune import resume, save_epoch, train_epoch, training_examples
+from latentfacts.progress import Progress
 
 FINGERPRINT_FILE = "fingerprint.json"
 
@@ -104,10 +105,11 @@ def train_run(base, tokenizer, train, prompts, cfg, epochs, checkpoints, state, 
         start = state.epoch_dir(done[-1])
     # len(train), not the kept facts: every arm keeps the learning-rate schedule planned for the full set
     model, optimizer, scheduler = resume(base, start, cfg, len(train))
+    progress = Progress("training", len(epochs) - len(done), "epochs", every=0)
     for epoch in epochs[len(done) :]:
         kept = set(training_facts(train["fact_id"], epoch, withdrawn, withdraw_after))
         examples = {key: example for key, example in trainable.items() if key[0] in kept}
-        seen_order, log = train_epoch(model, optimizer, scheduler, examples, cfg, epoch, tokenizer.pad_token_id)
+        seen_order, log = train_epoch(model, optimizer, scheduler, examples, cfg, epoch, tokenizer.pad_token_id, False)
         state.save(epoch, lambda directory: save_epoch(directory, model, optimizer, scheduler, seen_order, log))
-        print(f"epoch {epoch}: mean loss {log['mean_loss']:.4f}", flush=True)
+        progress.advance(note=f"epoch {epoch}: mean training loss {log['mean_loss']:.4f}")
     state.deliver(epochs, checkpoints)
