@@ -17,7 +17,22 @@ check_epoch_bands(config["analysis"]["epoch_bands"])
 ANALYSIS = "results/analysis"
 FIGURES = "results/figures"
 EVAL_KEYS = [(seed, epoch) for seed in SEEDS for epoch in range(EPOCHS + 1)]
-FIGURE_NAMES = ["recall", "kaplan_meier", "hazard_ratios", "dynamics"]
+# The report's categories: one per question the study asks, then the measurements and provenance.
+CATEGORIES = {
+    "recall": "Acquisition",
+    "acquisition": "Acquisition",
+    "generalization": "Generalization",
+    "degradation": "Degradation",
+    "dynamics": "Learning dynamics",
+}
+FIGURE_NAMES = list(CATEGORIES)
+QUESTIONS = ["acquisition", "generalization", "degradation", "dynamics"]
+PROVENANCE = "Data and model provenance"
+REPORT = "results/report"
+# The inputs the run read (their provenance records name the data releases).
+SOURCES = sorted(
+    {spec[kind] for spec in config["ontologies"].values() for kind in ("obo", "annotations")}
+)
 
 
 SURVIVAL_FILES = {e: f"{ANALYSIS}/survival_{e}.parquet" for e in SURVIVAL_ENDPOINTS}
@@ -35,11 +50,12 @@ REPORT_TABLES = [
     "km_contrasts",
     "degradation_logrank",
 ]
-# What rule all asks of this stage: the summary, every figure and the report tables.
+# What rule all asks of this stage: the summary, every figure, the tables and the report's pages.
 ANALYSIS_TARGETS = [
     "results/summary.md",
     *expand(f"{FIGURES}/{{name}}.{{ext}}", name=FIGURE_NAMES, ext=["png", "svg"]),
     *expand(f"{ANALYSIS}/{{name}}.csv", name=REPORT_TABLES),
+    *expand(f"{REPORT}/{{name}}.html", name=["summary", "provenance", *QUESTIONS]),
 ]
 
 
@@ -166,21 +182,9 @@ rule hazard_ratio_tables:
             f"{ANALYSIS}/discrete_{{endpoint}}.json", endpoint=SURVIVAL_ENDPOINTS
         ),
     output:
-        hazard_ratios=report(
-            f"{ANALYSIS}/hazard_ratios.csv",
-            caption="../report/hazard_ratios_table.rst",
-            category="Survival models",
-        ),
-        models=report(
-            f"{ANALYSIS}/models.csv",
-            caption="../report/models_table.rst",
-            category="Survival models",
-        ),
-        ph=report(
-            f"{ANALYSIS}/ph_checks.csv",
-            caption="../report/ph_checks_table.rst",
-            category="Survival models",
-        ),
+        hazard_ratios=f"{ANALYSIS}/hazard_ratios.csv",
+        models=f"{ANALYSIS}/models.csv",
+        ph=f"{ANALYSIS}/ph_checks.csv",
     log:
         f"{LOGS}/analysis/hazard_ratio_tables.log",
     conda:
@@ -200,16 +204,8 @@ rule kaplan_meier:
         **SURVIVAL_FILES,
     output:
         curves=f"{ANALYSIS}/km_curves.parquet",
-        logrank=report(
-            f"{ANALYSIS}/km_logrank.csv",
-            caption="../report/km_logrank_table.rst",
-            category="Kaplan-Meier",
-        ),
-        rmst=report(
-            f"{ANALYSIS}/km_rmst.csv",
-            caption="../report/km_rmst_table.rst",
-            category="Kaplan-Meier",
-        ),
+        logrank=f"{ANALYSIS}/km_logrank.csv",
+        rmst=f"{ANALYSIS}/km_rmst.csv",
     log:
         f"{LOGS}/analysis/kaplan_meier.log",
     conda:
@@ -348,11 +344,7 @@ rule dynamics:
         SURVIVAL_FILES["acquisition"],
     output:
         curves=f"{ANALYSIS}/dynamics_curves.parquet",
-        summary=report(
-            f"{ANALYSIS}/dynamics_summary.csv",
-            caption="../report/dynamics_table.rst",
-            category="Learning dynamics",
-        ),
+        summary=f"{ANALYSIS}/dynamics_summary.csv",
     log:
         f"{LOGS}/analysis/dynamics.log",
     conda:
@@ -370,23 +362,50 @@ rule dynamics:
         "../scripts/dynamics.py"
 
 
-rule figures:
-    """Recall per epoch, Kaplan-Meier curves, hazard-ratio forest plot and dynamics curves (PNG and SVG)."""
+rule run_facts:
+    """The run's model, data releases, seeds, epochs and scoring rule -> run.json (captions, summary)."""
     input:
+        provenance=[f"{downloaded(source)}.provenance.json" for source in SOURCES],
+        model=base_model_input(),
+    output:
+        f"{ANALYSIS}/run.json",
+    log:
+        f"{LOGS}/analysis/run_facts.log",
+    conda:
+        "../../envs/cpu.yaml"
+    resources:
+        mem_mb=500,
+        runtime=5,
+    params:
+        name_or_path=config["model"]["name_or_path"],
+        pretrained=bool(config["model"]["pretrain"]),
+        sources=SOURCES,
+        seeds=SEEDS,
+        epochs=EPOCHS,
+    script:
+        "../scripts/run_facts.py"
+
+
+rule figures:
+    """Recall per epoch, one figure per question (Kaplan-Meier curves and hazard ratios) and the dynamics."""
+    input:
+        run=f"{ANALYSIS}/run.json",
         trajectories=f"{ANALYSIS}/trajectories.parquet",
         km_curves=f"{ANALYSIS}/km_curves.parquet",
         hazard_ratios=f"{ANALYSIS}/hazard_ratios.csv",
+        models=f"{ANALYSIS}/models.csv",
         dynamics=f"{ANALYSIS}/dynamics_curves.parquet",
     output:
         **{
             f"{name}_png": report(
                 f"{FIGURES}/{name}.png",
                 caption=f"../report/{name}.rst",
-                category="Figures",
+                category=category,
             )
-            for name in FIGURE_NAMES
+            for name, category in CATEGORIES.items()
         },
         **{f"{name}_svg": f"{FIGURES}/{name}.svg" for name in FIGURE_NAMES},
+        notes=f"{FIGURES}/figure_notes.json",
     log:
         f"{LOGS}/analysis/figures.log",
     conda:
@@ -394,6 +413,9 @@ rule figures:
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        stable_k=config["analysis"]["stable_k"],
+        min_at_risk=config["analysis"]["min_at_risk"],
     script:
         "../scripts/figures.py"
 
@@ -410,10 +432,10 @@ rule summary:
         degradation_logrank=f"{ANALYSIS}/degradation_logrank.csv",
         dynamics=f"{ANALYSIS}/dynamics_summary.csv",
         generalization=SURVIVAL_FILES["generalization"],
+        run=f"{ANALYSIS}/run.json",
+        figure_notes=f"{FIGURES}/figure_notes.json",
     output:
-        report(
-            "results/summary.md", caption="../report/summary.rst", category="Summary"
-        ),
+        "results/summary.md",
     log:
         f"{LOGS}/analysis/summary.log",
     conda:
@@ -428,3 +450,46 @@ rule summary:
         ph_alpha=config["analysis"]["ph_alpha"],
     script:
         "../scripts/summary.py"
+
+
+rule report_pages:
+    """The report's HTML pages: the summary (its first page), each question's tables, the provenance."""
+    input:
+        summary="results/summary.md",
+        run=f"{ANALYSIS}/run.json",
+        hazard_ratios=f"{ANALYSIS}/hazard_ratios.csv",
+        models=f"{ANALYSIS}/models.csv",
+        ph_checks=f"{ANALYSIS}/ph_checks.csv",
+        km_logrank=f"{ANALYSIS}/km_logrank.csv",
+        km_rmst=f"{ANALYSIS}/km_rmst.csv",
+        dynamics=f"{ANALYSIS}/dynamics_summary.csv",
+    output:
+        summary=report(
+            f"{REPORT}/summary.html",
+            caption="../report/summary.rst",
+            category="Summary",
+        ),
+        provenance=report(
+            f"{REPORT}/provenance.html",
+            caption="../report/provenance.rst",
+            category=PROVENANCE,
+        ),
+        **{
+            question: report(
+                f"{REPORT}/{question}.html",
+                caption=f"../report/{question}_tables.rst",
+                category=CATEGORIES[question],
+            )
+            for question in QUESTIONS
+        },
+    log:
+        f"{LOGS}/analysis/report_pages.log",
+    conda:
+        "../../envs/cpu.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        stable_k=config["analysis"]["stable_k"],
+    script:
+        "../scripts/report_pages.py"

@@ -84,17 +84,20 @@ rule logprob_dynamics:
         by_epoch=report(
             f"{ANALYSIS}/logprob_gain_by_epoch.csv",
             caption="../report/logprob_dynamics_table.rst",
-            category="Log-probability dynamics",
+            category="Measurements",
+            subcategory="Log-probability dynamics",
         ),
         threshold=report(
             f"{ANALYSIS}/logprob_threshold.json",
             caption="../report/logprob_threshold.rst",
-            category="Log-probability dynamics",
+            category="Measurements",
+            subcategory="Log-probability dynamics",
         ),
         png=report(
             f"{FIGURES}/logprob_dynamics.png",
             caption="../report/logprob_dynamics.rst",
-            category="Log-probability dynamics",
+            category="Measurements",
+            subcategory="Log-probability dynamics",
         ),
         svg=f"{FIGURES}/logprob_dynamics.svg",
     log:
@@ -122,12 +125,14 @@ rule forgetting_exposure:
         fit=report(
             f"{ANALYSIS}/forgetting_exposure_fit.json",
             caption="../report/forgetting_exposure_fit.rst",
-            category="Forgetting",
+            category="Measurements",
+            subcategory="Forgetting",
         ),
         png=report(
             f"{FIGURES}/forgetting_exposure.png",
             caption="../report/forgetting_exposure.rst",
-            category="Forgetting",
+            category="Measurements",
+            subcategory="Forgetting",
         ),
         svg=f"{FIGURES}/forgetting_exposure.svg",
     log:
@@ -155,12 +160,14 @@ rule reverse_probe:
         recall=report(
             f"{ANALYSIS}/reverse_probe_recall.csv",
             caption="../report/reverse_probe_table.rst",
-            category="Reverse probe",
+            category="Measurements",
+            subcategory="Reverse probe",
         ),
         png=report(
             f"{FIGURES}/reverse_probe.png",
             caption="../report/reverse_probe.rst",
-            category="Reverse probe",
+            category="Measurements",
+            subcategory="Reverse probe",
         ),
         svg=f"{FIGURES}/reverse_probe.svg",
     log:
@@ -199,12 +206,14 @@ rule linear_probe:
         table=report(
             f"{ANALYSIS}/linear_probe.parquet",
             caption="../report/linear_probe_table.rst",
-            category="Linear probing",
+            category="Measurements",
+            subcategory="Linear probing",
         ),
         png=report(
             f"{FIGURES}/linear_probe.png",
             caption="../report/linear_probe.rst",
-            category="Linear probing",
+            category="Measurements",
+            subcategory="Linear probing",
         ),
         svg=f"{FIGURES}/linear_probe.svg",
     log:
@@ -265,17 +274,20 @@ rule retainability:
         curve=report(
             f"{ANALYSIS}/retainability_curve.csv",
             caption="../report/retainability_table.rst",
-            category="Forgetting",
+            category="Measurements",
+            subcategory="Forgetting",
         ),
         fit=report(
             f"{ANALYSIS}/retainability_fit.json",
             caption="../report/retainability_fit.rst",
-            category="Forgetting",
+            category="Measurements",
+            subcategory="Forgetting",
         ),
         png=report(
             f"{FIGURES}/retainability.png",
             caption="../report/retainability.rst",
-            category="Forgetting",
+            category="Measurements",
+            subcategory="Forgetting",
         ),
         svg=f"{FIGURES}/retainability.svg",
     log:
@@ -352,18 +364,21 @@ rule augmentation:
         gap=report(
             f"{ANALYSIS}/augmentation_gap.csv",
             caption="../report/augmentation_gap.rst",
-            category="Augmentation",
+            category="Measurements",
+            subcategory="Augmentation",
         ),
         cox=report(
             f"{ANALYSIS}/augmentation_cox.csv",
             caption="../report/augmentation_cox.rst",
-            category="Augmentation",
+            category="Measurements",
+            subcategory="Augmentation",
         ),
         models=f"{ANALYSIS}/augmentation_cox.json",
         png=report(
             f"{FIGURES}/augmentation.png",
             caption="../report/augmentation.rst",
-            category="Augmentation",
+            category="Measurements",
+            subcategory="Augmentation",
         ),
         svg=f"{FIGURES}/augmentation.svg",
     log:

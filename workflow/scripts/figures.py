@@ -1,4 +1,7 @@
-"""Draw the study's four figures, each as PNG and SVG."""
+"""Draw the analysis figures (recall, one per question, learning dynamics) as PNG and SVG, and write
+what summary.md says of each (its n and how to read it)."""
+
+import json
 
 import pandas as pd
 
@@ -7,14 +10,27 @@ from latentfacts.rulelog import log_to
 
 
 def main(smk):
+    with open(smk.input.run) as stream:
+        run = json.load(stream)
+    stable_k, min_at_risk = smk.params.stable_k, smk.params.min_at_risk
+    trajectories = pd.read_parquet(smk.input.trajectories)
+    km_curves = pd.read_parquet(smk.input.km_curves)
+    hazard_ratios = pd.read_csv(smk.input.hazard_ratios)
+    models = pd.read_csv(smk.input.models)
+    dynamics = pd.read_parquet(smk.input.dynamics)
     drawn = {
-        "recall": figures.recall(pd.read_parquet(smk.input.trajectories)),
-        "kaplan_meier": figures.kaplan_meier(pd.read_parquet(smk.input.km_curves)),
-        "hazard_ratios": figures.hazard_ratios(pd.read_csv(smk.input.hazard_ratios)),
-        "dynamics": figures.dynamics(pd.read_parquet(smk.input.dynamics)),
+        "recall": figures.recall(trajectories, run),
+        **{
+            question: figures.question(question, km_curves, hazard_ratios, models, run, stable_k, min_at_risk)
+            for question in figures.QUESTIONS
+        },
+        "dynamics": figures.dynamics(dynamics, run, min_at_risk),
     }
     for name, figure in drawn.items():
         figures.save(figure, smk.output[f"{name}_png"], smk.output[f"{name}_svg"])
+    notes = figures.figure_notes(trajectories, km_curves, dynamics, stable_k, min_at_risk)
+    with open(smk.output.notes, "w") as stream:
+        json.dump(notes, stream, indent=1)
 
 
 if "snakemake" in globals():

@@ -1,9 +1,12 @@
 """Write results/summary.md: this run's headline numbers, pooled and per seed, beside the paper's."""
 
+import json
+
 import pandas as pd
 
 from latentfacts.analysis.summary import Tables, headline_rows, headline_table, markdown, proportional_hazards_lines
 from latentfacts.rulelog import log_to
+from latentfacts.analysis.run_facts import with_run_header
 
 
 def main(smk):
@@ -26,6 +29,8 @@ def main(smk):
     columns, body = headline_table(rows, smk.params.seeds)
     ph_lines = proportional_hazards_lines(pd.read_csv(smk.input.ph), tables, smk.params.ph_alpha)
     text = markdown(columns, body, seeds=smk.params.seeds, epochs=smk.params.epochs, ph_lines=ph_lines)
+    with open(smk.input.run) as run, open(smk.input.figure_notes) as notes:
+        text = with_run_header(text, json.load(run), json.load(notes))
     print(text)
     with open(smk.output[0], "w") as stream:
         stream.write(text)

@@ -1,16 +1,47 @@
-"""The study's figures (matplotlib, Agg): each function takes result tables and returns a Figure."""
+"""The study's figures (matplotlib, Agg): each function takes result tables and returns a Figure.
+
+Every figure ends with a caption line naming the run (model, seeds, epochs) and its n; curves and
+rates are drawn only over epochs with at least `min_at_risk` facts at risk, with 95% bands; a panel
+with nothing to draw says why.
+"""
+
+import math
+import textwrap
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker  # noqa: E402
+import matplotlib.transforms  # noqa: E402
 import numpy as np  # noqa: E402
+from statsmodels.stats.proportion import proportion_confint  # noqa: E402
 
 # Fixed SVG ids and no timestamps, so the same tables give the same files.
 plt.rcParams["svg.hashsalt"] = "latentfacts"
 CLASS_COLORS = {"known": "tab:green", "latent": "tab:orange", "unknown": "tab:blue", "all": "black"}
 MODEL_STYLES = {"cox": ("o", "tab:purple", "Cox (Efron)"), "discrete": ("s", "tab:cyan", "discrete-time cloglog")}
+# The questions of the study and the survival endpoints that answer each.
+QUESTIONS = {
+    "acquisition": ["acquisition", "acquisition_stable"],
+    "generalization": ["generalization"],
+    "degradation": ["degradation"],
+}
+COVARIATE_LABELS = {
+    "latent": "latent at baseline",
+    "log1p_id_frequency": "log(1 + identifier frequency)",
+    "log1p_label_frequency": "log(1 + label frequency)",
+    "log1p_n_annotations": "log(1 + annotations)",
+    "depth": "depth in the ontology",
+    "ontology_GO": "GO (vs HPO)",
+    "seen": "trained (vs withheld)",
+}
+EVENT_WORDS = {
+    "acquisition": "not yet correct",
+    "acquisition_stable": "not yet stably correct",
+    "generalization": "not yet correct",
+    "degradation": "still correct",
+}
 
 
 def save(figure, png, svg):
@@ -19,74 +50,219 @@ def save(figure, png, svg):
     plt.close(figure)
 
 
-def recall(trajectories):
-    """Greedy recall per epoch by ontology and split; the band spans the seeds."""
-    per_seed = trajectories.groupby(["ontology", "split", "seed", "epoch"])["correct"].mean().reset_index()
-    figure, axis = plt.subplots(figsize=(6, 4))
-    for (ontology, split), rows in per_seed.groupby(["ontology", "split"], sort=True):
-        by_epoch = rows.groupby("epoch")["correct"]
-        line = axis.plot(by_epoch.mean().index, by_epoch.mean(), marker=".", label=f"{ontology} {split}")[0]
-        axis.fill_between(by_epoch.min().index, by_epoch.min(), by_epoch.max(), color=line.get_color(), alpha=0.2)
-    axis.set(xlabel="epoch (0 = base model)", ylabel="greedy recall", ylim=(-0.02, 1.02), title="Recall per epoch")
+def endpoint_title(endpoint, stable_k):
+    return {
+        "acquisition": "Acquisition (first correct)",
+        "acquisition_stable": f"Acquisition (stable: {stable_k} correct in a row)",
+        "generalization": "Generalization (withheld facts)",
+        "degradation": "Degradation (facts correct at baseline)",
+    }.get(endpoint, endpoint)
+
+
+def caption(figure, run, n):
+    """The run's line under the figure: model, seeds, epochs and the figure's n."""
+    seeds = ", ".join(map(str, run["seeds"]))
+    text = f"Model: {run['model']}. Seeds: {seeds}; {run['epochs']} epochs. {n}"
+    figure.text(0.0, 0.0, textwrap.fill(text, 140), ha="left", va="top", fontsize="small", color="dimgrey")
+
+
+def why_not_drawn(axis, reason):
+    axis.text(0.5, 0.5, textwrap.fill(reason, 40), ha="center", va="center", transform=axis.transAxes, color="dimgrey")
+
+
+def wilson(hits, total):
+    """95% Wilson interval of hits/total, elementwise (NaN where total is 0)."""
+    hits, total = np.asarray(hits, float), np.asarray(total, float)
+    safe = np.where(total > 0, total, 1)
+    low, high = proportion_confint(hits, safe, alpha=0.05, method="wilson")
+    return np.where(total > 0, low, np.nan), np.where(total > 0, high, np.nan)
+
+
+def recall(trajectories, run):
+    """Greedy recall per epoch by ontology and split (seeds pooled), with 95% Wilson bands."""
+    counts = trajectories.groupby(["ontology", "split", "epoch"])["correct"].agg(["sum", "size"]).reset_index()
+    figure, axis = plt.subplots(figsize=(6.5, 4))
+    for (ontology, split), rows in counts.groupby(["ontology", "split"], sort=True):
+        low, high = wilson(rows["sum"], rows["size"])
+        line = axis.plot(rows["epoch"], rows["sum"] / rows["size"], marker=".", label=f"{ontology} {split}")[0]
+        axis.fill_between(rows["epoch"], low, high, color=line.get_color(), alpha=0.2)
+    axis.set(xlabel="epoch (0 = base model)", ylabel="greedy recall (fraction correct)", ylim=(-0.02, 1.02))
+    axis.set_title("Recall per epoch, by ontology and split")
     axis.legend(frameon=False)
+    caption(figure, run, f"{recall_n(trajectories)} Bands: 95% Wilson intervals, seeds pooled.")
     return figure
 
 
-def kaplan_meier(curves):
-    """One panel per endpoint: the event-free fraction by knowledge class with 95% bands."""
-    endpoints = list(dict.fromkeys(curves["endpoint"]))
-    figure, axes = plt.subplots(1, len(endpoints), figsize=(4 * len(endpoints), 3.6), squeeze=False)
-    for axis, endpoint in zip(axes[0], endpoints):
-        rows = curves[(curves["endpoint"] == endpoint) & (curves["knowledge"] != "all")]
-        for knowledge, curve in rows.groupby("knowledge", sort=True):
-            color = CLASS_COLORS.get(knowledge)
-            label = f"{knowledge} (n={curve['at_risk'].iloc[0]})"
-            axis.step(curve["epoch"], curve["survival"], where="post", color=color, label=label)
-            axis.fill_between(curve["epoch"], curve["ci_lower"], curve["ci_upper"], step="post", color=color, alpha=0.2)
-        if rows.empty:
-            axis.text(0.5, 0.5, "no facts at risk", ha="center", transform=axis.transAxes)
-        else:
-            axis.legend(frameon=False, fontsize="small")
-        axis.set(title=endpoint, xlabel="epoch", ylim=(-0.02, 1.02))
-    axes[0][0].set_ylabel("fraction without the event")
+def recall_n(trajectories):
+    facts = trajectories.groupby(["ontology", "split"])["fact_id"].nunique()
+    return "Facts: " + ", ".join(f"{ontology} {split} {n}" for (ontology, split), n in facts.items()) + "."
+
+
+def km_panel(axis, rows, endpoint, min_at_risk):
+    """Kaplan-Meier step curves by group over the epochs with at least `min_at_risk` facts at risk."""
+    group = "group" if "group" in rows else "knowledge"
+    rows = rows[rows[group] != "all"]
+    skipped = []
+    for name, curve in rows.groupby(group, sort=True):
+        n = int(curve["at_risk"].iloc[0])
+        curve = curve[curve["at_risk"] >= min_at_risk]
+        if curve.empty:
+            skipped.append(f"{name} (n={n})")
+            continue
+        color = CLASS_COLORS.get(name)
+        line = axis.step(curve["epoch"], curve["survival"], where="post", color=color, label=f"{name} (n={n})")[0]
+        axis.fill_between(
+            curve["epoch"], curve["ci_lower"], curve["ci_upper"], step="post", color=line.get_color(), alpha=0.2
+        )
+    if rows.empty:
+        why_not_drawn(axis, "no facts at risk for this endpoint")
+    elif skipped and len(skipped) == rows[group].nunique():
+        why_not_drawn(axis, f"fewer than {min_at_risk} facts at risk in every group: {', '.join(skipped)}")
+    else:
+        axis.legend(frameon=False, fontsize="small", title=f"fraction {EVENT_WORDS.get(endpoint, '')}")
+        if skipped:
+            axis.text(0.02, 0.02, f"not drawn (< {min_at_risk} at risk): {', '.join(skipped)}",
+                      transform=axis.transAxes, fontsize="x-small", color="dimgrey")  # fmt: skip
+    axis.set_ylim(-0.02, 1.02)
+
+
+def hr_ticks(values):
+    """Powers of two spanning `values` and at least 0.25..4, for a log hazard-ratio axis."""
+    values = [v for v in values if np.isfinite(v) and v > 0]
+    low = min([0.25, *values])
+    high = max([4.0, *values])
+    return [2.0**k for k in range(math.floor(math.log2(low)), math.ceil(math.log2(high)) + 1)]
+
+
+def hr_label(value):
+    return f"{value:g}" if value >= 0.01 else f"{value:.0e}"
+
+
+def forest_panel(axis, rows, model_facts):
+    """HR with 95% CI per covariate, Cox beside discrete-time; the estimates printed right of each row."""
+    covariates = list(dict.fromkeys(rows["covariate"]))
+    positions = {name: i for i, name in enumerate(covariates)}
+    text_at = matplotlib.transforms.blended_transform_factory(axis.transAxes, axis.transData)
+    missing = []
+    for offset, (model, (marker, color, label)) in zip([-0.17, 0.17], MODEL_STYLES.items()):
+        fit = rows[rows["model"] == model]
+        if fit.empty:
+            reason = model_facts.get(model) or "no estimates"
+            missing.append(f"{label}: {textwrap.shorten(reason, 90)}")
+            continue
+        y = np.array([positions[c] for c in fit["covariate"]]) + offset
+        error = [fit["hr"] - fit["hr_lower"], fit["hr_upper"] - fit["hr"]]
+        axis.errorbar(fit["hr"], y, xerr=error, fmt=marker, color=color, label=label, capsize=2)
+        for row, at in zip(fit.itertuples(), y):
+            axis.text(1.03, at, f"{row.hr:.2f} ({row.hr_lower:.2f}-{row.hr_upper:.2f})", transform=text_at,
+                      va="center", fontsize="x-small", color=color)  # fmt: skip
+    if not covariates:
+        why_not_drawn(axis, "no hazard ratio: " + "; ".join(missing))
+        axis.set_yticks([])
+        return
+    axis.axvline(1.0, color="grey", linewidth=0.8)
+    axis.set_xscale("log")
+    ticks = hr_ticks([*rows["hr_lower"], *rows["hr_upper"]])
+    axis.set_xticks(ticks, [hr_label(t) for t in ticks])
+    axis.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+    axis.set_xlim(ticks[0] / 1.2, ticks[-1] * 1.2)
+    axis.set_yticks(range(len(covariates)), [COVARIATE_LABELS.get(c, c) for c in covariates])
+    axis.set_ylim(len(covariates) - 0.5, -0.5)
+    if missing:
+        axis.set_title("; ".join(missing), fontsize="x-small", color="dimgrey", loc="left", wrap=True)
+
+
+def endpoint_n(curves, endpoint):
+    rows = curves[(curves["endpoint"] == endpoint) & (curves.get("group", curves["knowledge"]) == "all")]
+    return int(rows["at_risk"].iloc[0]) if len(rows) else 0
+
+
+def question_n(curves, question, stable_k):
+    counts = "; ".join(f"{endpoint_title(e, stable_k)}: {endpoint_n(curves, e)}" for e in QUESTIONS[question])
+    return f"Facts at risk (seed x fact): {counts}."
+
+
+def question(question, curves, hazard_ratios, models, run, stable_k, min_at_risk):
+    """One question's figure: Kaplan-Meier curves (top) and the hazard-ratio forest (bottom) per endpoint."""
+    endpoints = QUESTIONS[question]
+    figure, axes = plt.subplots(
+        2, len(endpoints), figsize=(6.2 * len(endpoints), 7.6), squeeze=False,
+        gridspec_kw={"height_ratios": [1, 1.1], "wspace": 0.95, "hspace": 0.45},
+    )  # fmt: skip
+    for (km_axis, forest_axis), endpoint in zip(axes.T, endpoints):
+        km_axis.set_title(endpoint_title(endpoint, stable_k))
+        km_panel(km_axis, curves[curves["endpoint"] == endpoint], endpoint, min_at_risk)
+        km_axis.set(xlabel="epoch", ylabel="fraction of facts without the event")
+        facts = models[models["endpoint"] == endpoint].set_index("model")["reason"].dropna().to_dict()
+        forest_panel(forest_axis, hazard_ratios[hazard_ratios["endpoint"] == endpoint], facts)
+        forest_axis.set_xlabel("hazard ratio, 95% CI (log scale; > 1: the event comes sooner)")
+    handles = {label: handle for axis in axes[1] for handle, label in zip(*axis.get_legend_handles_labels())}
+    if handles:
+        figure.legend(handles.values(), handles.keys(), loc="lower center", ncol=2, frameon=False,
+                      bbox_to_anchor=(0.5, 0.95), title="hazard ratios")  # fmt: skip
+    caption(figure, run, f"{question_n(curves, question, stable_k)} Curves stop where fewer than {min_at_risk} facts are at risk.")
     return figure
 
 
-def hazard_ratios(table):
-    """Forest plot: HR with 95% CI per covariate, Cox beside discrete-time, one panel per endpoint."""
-    endpoints = list(dict.fromkeys(table["endpoint"]))
-    figure, axes = plt.subplots(1, len(endpoints), figsize=(4 * len(endpoints), 3.6), squeeze=False)
-    for axis, endpoint in zip(axes[0], endpoints):
-        rows = table[table["endpoint"] == endpoint]
-        covariates = list(dict.fromkeys(rows["covariate"]))
-        positions = {name: i for i, name in enumerate(covariates)}
-        for offset, (model, (marker, color, label)) in zip([-0.15, 0.15], MODEL_STYLES.items()):
-            fit = rows[rows["model"] == model]
-            y = np.array([positions[c] for c in fit["covariate"]]) + offset
-            error = [fit["hr"] - fit["hr_lower"], fit["hr_upper"] - fit["hr"]]
-            axis.errorbar(fit["hr"], y, xerr=error, fmt=marker, color=color, label=label, capsize=2)
-        axis.axvline(1.0, color="grey", linewidth=0.8)
-        axis.set(title=endpoint, xlabel="hazard ratio (log scale)", xscale="log")
-        axis.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-        axis.set_yticks(range(len(covariates)), covariates)
-        axis.invert_yaxis()
-        if not covariates:
-            axis.text(0.5, 0.5, "no model (see models table)", ha="center", transform=axis.transAxes)
-    handles, labels = axes[0][0].get_legend_handles_labels()
-    figure.legend(handles, labels, loc="lower center", ncol=2, frameon=False, bbox_to_anchor=(0.5, -0.08))
-    figure.tight_layout()
-    return figure
+def dynamics_n(curves):
+    first = curves[(curves["seed"] == "pooled") & (curves["knowledge"] != "all") & (curves["epoch"] == 1)]
+    counts = ", ".join(f"{row.knowledge} {row.at_risk}" for row in first.itertuples())
+    return f"Facts at risk of acquisition (seed x fact, seeds pooled): {counts}."
 
 
-def dynamics(curves):
-    """Acquisition rate per epoch and cumulative acquisition by knowledge class (seeds pooled)."""
-    pooled = curves[curves["seed"] == "pooled"]
-    figure, (rate_axis, cumulative_axis) = plt.subplots(1, 2, figsize=(9, 3.6))
+def dynamics(curves, run, min_at_risk):
+    """Acquisition rate per epoch and cumulative acquisition by knowledge class (seeds pooled), with
+    95% Wilson intervals, drawn where at least `min_at_risk` facts are at risk."""
+    pooled = curves[(curves["seed"] == "pooled") & (curves["knowledge"] != "all")]
+    figure, (rate_axis, cumulative_axis) = plt.subplots(1, 2, figsize=(10, 4), sharex=True)
     for knowledge, curve in pooled.groupby("knowledge", sort=True):
-        style = {"color": CLASS_COLORS.get(knowledge), "label": knowledge, "marker": "."}
-        rate_axis.plot(curve["epoch"], curve["rate"], **style)
+        n = int(curve["at_risk"].iloc[0])
+        style = {"color": CLASS_COLORS.get(knowledge), "label": f"{knowledge} (n={n})", "marker": "."}
+        enough = curve[curve["at_risk"] >= min_at_risk]
+        low, high = wilson(enough["acquired"], enough["at_risk"])
+        rate_axis.plot(enough["epoch"], enough["rate"], **style)
+        rate_axis.fill_between(enough["epoch"], low, high, color=style["color"], alpha=0.2)
+        acquired = np.round(curve["cumulative"] * n)
+        low, high = wilson(acquired, np.full(len(curve), n))
         cumulative_axis.plot(curve["epoch"], curve["cumulative"], **style)
-    rate_axis.set(xlabel="epoch", ylabel="acquired / at risk", title="Acquisition rate")
-    cumulative_axis.set(xlabel="epoch", ylabel="fraction acquired", title="Cumulative acquisition", ylim=(-0.02, 1.02))
-    rate_axis.legend(frameon=False)
+        cumulative_axis.fill_between(curve["epoch"], low, high, color=style["color"], alpha=0.2)
+    if pooled.empty:
+        why_not_drawn(rate_axis, "no facts at risk of acquisition")
+    rate_axis.set(ylabel="acquired at the epoch / at risk", title="Acquisition rate per epoch")
+    cumulative_axis.set(ylabel="fraction of the class acquired", title="Cumulative acquisition", ylim=(-0.02, 1.02))
+    figure.supxlabel("epoch")
+    rate_axis.legend(frameon=False, loc="upper center")
+    caption(
+        figure, run,
+        f"{dynamics_n(curves)} Rates drawn where at least {min_at_risk} facts are at risk; bands: 95% Wilson "
+        "intervals.",
+    )  # fmt: skip
     return figure
+
+
+def figure_notes(trajectories, km_curves, dynamics_curves, stable_k, min_at_risk):
+    """name -> {title, n, read}: what summary.md says of each figure."""
+    stops = f"Curves stop where fewer than {min_at_risk} facts are at risk."
+    questions = {
+        name: {
+            "title": f"{name.capitalize()}: Kaplan-Meier curves and hazard ratios",
+            "n": question_n(km_curves, name, stable_k),
+            "read": "Top: the fraction of facts still without the event per epoch, by group, with 95% bands; "
+            "bottom: hazard ratios with 95% CIs on a log axis (> 1: the event comes sooner). " + stops,
+        }
+        for name in QUESTIONS
+    }
+    return {
+        "recall": {
+            "title": "Recall per epoch",
+            "n": recall_n(trajectories),
+            "read": "Fraction of facts correct per epoch by ontology and split, epoch 0 = base model; 95% bands.",
+        },
+        **questions,
+        "dynamics": {
+            "title": "Learning dynamics",
+            "n": dynamics_n(dynamics_curves),
+            "read": "Left: share of the unlearned facts first correct at each epoch; right: cumulative share "
+            f"acquired; 95% bands. Rates drawn where at least {min_at_risk} facts are at risk.",
+        },
+    }

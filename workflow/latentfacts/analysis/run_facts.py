@@ -1,0 +1,80 @@
+"""What a run is: its model, the data releases it read, its seeds and epochs, and the scoring rule.
+
+They head summary.md and the report's first page, and every figure's caption line names them.
+"""
+
+import json
+from pathlib import Path
+
+SCORING_RULE = (
+    "a fact is correct when greedy decoding of the evaluation prompt gives exactly its identifier followed by "
+    "the end-of-turn token (checked teacher-forced, cross-checked against generate)"
+)
+
+
+def model_facts(name_or_path, pretrained, model_dir):
+    """{'model': words for the model, 'parameters': count or None}. A model pretrained by the workflow is
+    'embedded' (its size from the pretraining statistics); any other is named as configured."""
+    stats = Path(model_dir, "pretrain_stats.json") if model_dir else None
+    if pretrained and stats and stats.is_file():
+        parameters = json.loads(stats.read_text())["parameters"]
+        return {"model": f"embedded Llama pretrained by the workflow, {parameters:,} parameters", "parameters": parameters}
+    return {"model": str(name_or_path), "parameters": None}
+
+
+def data_release(source, provenance):
+    """One input's release: its data-version line (OBO files), else its Last-Modified date or sha256."""
+    version = provenance.get("data_version") or provenance.get("last_modified")
+    return {
+        "source": source,
+        "file": provenance["source"],
+        "release": version or f"sha256 {provenance['sha256'][:12]}",
+        "sha256": provenance["sha256"],
+    }
+
+
+def run_facts(name_or_path, pretrained, model_dir, provenance_files, seeds, epochs):
+    """The run's facts as one dict; `provenance_files` maps each source to its provenance JSON path."""
+    releases = [data_release(source, json.loads(Path(path).read_text())) for source, path in provenance_files.items()]
+    return {
+        **model_facts(name_or_path, pretrained, model_dir),
+        "releases": releases,
+        "seeds": list(seeds),
+        "epochs": epochs,
+        "scoring": SCORING_RULE,
+    }
+
+
+def markdown_header(run):
+    """The Markdown lines that open summary.md: model, data releases, seeds, epochs, scoring rule."""
+    releases = "; ".join(f"{r['source']} {r['release']} ({r['file']})" for r in run["releases"])
+    return [
+        f"- **Model:** {run['model']}",
+        f"- **Data releases:** {releases}",
+        f"- **Seeds:** {', '.join(map(str, run['seeds']))} ({len(run['seeds'])} fine-tuning replicate(s)); "
+        f"**epochs:** {run['epochs']}",
+        f"- **Scoring:** {run['scoring']}.",
+    ]
+
+
+HOW_TO_READ = [
+    "**Recall** is the fraction of facts correct under the scoring rule, with (correct/total) beside it.",
+    "**Hazard ratio (HR)**: how much sooner the event comes per unit of a covariate (or for the named group); "
+    "HR > 1 sooner, HR < 1 later; the 95% CI excludes 1 when the difference is unlikely to be chance.",
+    "**Kaplan-Meier curves** show the fraction of facts still without the event at each epoch; curves stop where "
+    "too few facts remain at risk, and bands are 95% confidence intervals.",
+    "**Acquisition rate** is the share of still-unlearned facts first correct at an epoch; **convergence** is "
+    "the first epoch at which a class reaches the configured fraction of its final acquisition.",
+    "**n** counts facts at risk as seed x fact rows: with several seeds, each fact counts once per seed.",
+]
+
+
+def with_run_header(summary_markdown, run, figures):
+    """summary.md with the run's facts after its title, and at its end each figure with its n and
+    how to read it (`figures`: name -> {'title', 'n', 'read'})."""
+    title, _, body = summary_markdown.partition("\n")
+    listed = [f"- `{name}.png` ({f['title']}): {f['n']} {f['read']}" for name, f in figures.items()]
+    return "\n".join(
+        [title, "", *markdown_header(run), "", body.strip("\n"), "", "## How to read", "",
+         *(f"- {line}" for line in HOW_TO_READ), "", "## Figures", "", *listed, ""]
+    )  # fmt: skip

@@ -1,0 +1,25 @@
+"""Write results/analysis/run.json: the run's model, data releases, seeds, epochs and scoring rule."""
+
+import json
+
+from latentfacts.analysis.run_facts import run_facts
+from latentfacts.rulelog import log_to
+
+
+def main(smk):
+    facts = run_facts(
+        smk.params.name_or_path,
+        smk.params.pretrained,
+        next(iter(smk.input.model), None),  # no model input: a hub model
+        dict(zip(smk.params.sources, smk.input.provenance)),
+        smk.params.seeds,
+        smk.params.epochs,
+    )
+    print(json.dumps(facts, indent=1))
+    with open(smk.output[0], "w") as stream:
+        json.dump(facts, stream, indent=1)
+
+
+if "snakemake" in globals():
+    with log_to(snakemake.log[0]):  # noqa: F821
+        main(snakemake)  # noqa: F821
