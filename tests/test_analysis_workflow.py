@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from browser import rendered_dom, screenshot
 from conftest import run_snakemake, table_violations
 from latentfacts.analysis.survival import ENDPOINTS
 
@@ -23,9 +24,13 @@ ANALYSIS_RULES = [
     "km_contrasts",
     "degradation_exposure",
     "dynamics",
+    "run_facts",
     "figures",
     "summary",
+    "report_pages",
 ]
+SOURCES = ["go_annotations", "go_obo", "hp_obo", "hpo_annotations"]
+CATEGORIES = ["Acquisition", "Generalization", "Degradation", "Learning dynamics", "Data and model provenance"]
 
 # The tables the analysis stage writes (workflow/schemas/tables/).
 ANALYSIS_TABLES = [
@@ -97,6 +102,15 @@ def place_inputs(project):
         path = project / f"results/runs/seed{seed}/eval/epoch_{epoch:02d}.parquet"
         path.parent.mkdir(parents=True, exist_ok=True)
         table.to_parquet(path, index=False)
+    # what the data and model stages leave for run.json: provenance records and the pretraining statistics
+    for source in SOURCES:
+        record = {"source": f"resources/embedded/{source}", "sha256": f"{source:0<64}", "bytes": 1,
+                  "data_version": "releases/2026-01-01" if source.endswith("obo") else None}  # fmt: skip
+        path = project / f"resources/downloads/{source}.provenance.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(record))
+    (project / "results/model/base").mkdir(parents=True)
+    (project / "results/model/base/pretrain_stats.json").write_text(json.dumps({"parameters": 123456}))
     config = yaml.safe_load((project / "config/config.yaml").read_text())
     config["finetune"].update(replicates=SEEDS, epochs=EPOCHS)
     (project / "config/config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
@@ -105,8 +119,8 @@ def place_inputs(project):
 @pytest.mark.workflow
 def test_analysis_rules_run_and_report_builds(project):
     place_inputs(project)
-    targets = ["results/summary.md", "results/figures/recall.png", "results/figures/hazard_ratios.svg",
-               "results/analysis/km_rmst.csv", "results/analysis/dynamics_summary.csv"]  # fmt: skip
+    targets = ["results/summary.md", "results/figures/recall.png", "results/figures/degradation.svg",
+               "results/analysis/km_rmst.csv", "results/report/summary.html", "results/report/acquisition.html"]  # fmt: skip
     run_snakemake(project, "--allowed-rules", *ANALYSIS_RULES, "--", *targets)
     analysis = project / "results/analysis"
     # trajectories; per endpoint a survival table and the cox, ph, discrete and effects tables; 3 report
@@ -143,11 +157,24 @@ def test_analysis_rules_run_and_report_builds(project):
     assert "| measure | pooled (95% CI) | seed 0 | seed 1 | per-seed range |" in summary
     assert "acquisition: latent HR, epochs 1-4" in summary and "RMST difference latent - unknown" in summary
     assert "degradation_persistent: log-rank trained vs withheld" in summary
-    for name in ["recall", "kaplan_meier", "hazard_ratios", "dynamics"]:
+    assert "embedded Llama pretrained by the workflow, 123,456 parameters" in summary
+    assert "hp_obo releases/2026-01-01" in summary and "**Seeds:** 0, 1" in summary and "**Scoring:**" in summary
+    assert "## How to read" in summary and "`degradation.png`" in summary and "Facts at risk (seed x fact)" in summary
+    for name in ["recall", "acquisition", "generalization", "degradation", "dynamics"]:
         assert (project / f"results/figures/{name}.png").stat().st_size > 0
+
     run_snakemake(project, "--allowed-rules", *ANALYSIS_RULES, "--report", "results/report.html", "--", *targets)
-    report = (project / "results/report.html").read_text(errors="replace")
-    assert "hazard_ratios.png" in report and "km_logrank.csv" in report
+    dom = rendered_dom(project / "results/report.html")
+    # the first page, as rendered: the run and the headline table as an HTML table, not a download
+    first_page = dom[dom.index('<div class="latentfacts-summary">') :]
+    table = first_page[first_page.index("<table") : first_page.index("</table>")]
+    assert "HPO baseline greedy recall" in table and "Latent knowledge, acquisition HR (Cox)" in table
+    assert "<td" in table and "123,456 parameters" in first_page
+    menu = [line for line in dom.split(">") if any(line.startswith(c + "<") for c in CATEGORIES)]
+    assert sorted(line.split("<")[0] for line in menu) == sorted(CATEGORIES)
+    shot = project / "results/report_first_page.png"
+    screenshot(project / "results/report.html", shot)
+    assert shot.stat().st_size > 20_000
 
 
 @pytest.mark.workflow

@@ -31,7 +31,11 @@ PROVENANCE = "Data and model provenance"
 REPORT = "results/report"
 # The inputs the run read (their provenance records name the data releases).
 SOURCES = sorted(
-    {spec[kind] for spec in config["ontologies"].values() for kind in ("obo", "annotations")}
+    {
+        spec[kind]
+        for spec in config["ontologies"].values()
+        for kind in ("obo", "annotations")
+    }
 )
 
 
@@ -464,6 +468,14 @@ rule report_pages:
         km_rmst=f"{ANALYSIS}/km_rmst.csv",
         dynamics=f"{ANALYSIS}/dynamics_summary.csv",
     output:
+        **{
+            question: report(
+                f"{REPORT}/{question}.html",
+                caption=f"../report/{question}_tables.rst",
+                category=CATEGORIES[question],
+            )
+            for question in QUESTIONS
+        },
         summary=report(
             f"{REPORT}/summary.html",
             caption="../report/summary.rst",
@@ -474,14 +486,6 @@ rule report_pages:
             caption="../report/provenance.rst",
             category=PROVENANCE,
         ),
-        **{
-            question: report(
-                f"{REPORT}/{question}.html",
-                caption=f"../report/{question}_tables.rst",
-                category=CATEGORIES[question],
-            )
-            for question in QUESTIONS
-        },
     log:
         f"{LOGS}/analysis/report_pages.log",
     conda:

@@ -76,6 +76,7 @@ MEASUREMENT_TARGETS = [
 rule logprob_dynamics:
     """Per-fact log-probability gains per epoch, effectivity and the log-probability threshold of correctness."""
     input:
+        run=f"{ANALYSIS}/run.json",
         pairs="results/data/pairs.parquet",
         evals=[eval_path("main", s, e, WITHDRAW_AFTER) for s, e in ALL_EPOCHS],
     output:
@@ -116,6 +117,7 @@ rule logprob_dynamics:
 rule forgetting_exposure:
     """Change in log-probability against optimizer steps since each fact's last exposure."""
     input:
+        run=f"{ANALYSIS}/run.json",
         evals=[eval_path("main", s, e, WITHDRAW_AFTER) for s, e in ALL_EPOCHS],
         checkpoints=[
             checkpoint_path("main", s, e, WITHDRAW_AFTER) for s, e in TRAINED_EPOCHS
@@ -153,6 +155,7 @@ rule reverse_probe:
     """Negative control: the label given the identifier at the first and last epoch."""
     input:
         model_inputs(adapter_dirs("main", REVERSE_EPOCHS)),
+        run=f"{ANALYSIS}/run.json",
         pairs="results/data/pairs.parquet",
         evals=[eval_path("main", s, e, WITHDRAW_AFTER) for s, e in REVERSE_EPOCHS],
     output:
@@ -201,6 +204,7 @@ rule linear_probe:
     """Linear probes of one identifier digit from each layer's hidden state, per probed epoch."""
     input:
         model_inputs(adapter_dirs("main", PROBE_EPOCHS)),
+        run=f"{ANALYSIS}/run.json",
         pairs="results/data/pairs.parquet",
     output:
         table=report(
@@ -265,6 +269,7 @@ rule withdrawn_facts:
 rule retainability:
     """Retainability of the withdrawn facts and its power-law fit against epochs since withdrawal."""
     input:
+        run=f"{ANALYSIS}/run.json",
         withdrawn=expand(
             "results/arms/withdrawal/seed{seed}/withdrawn.parquet", seed=SEEDS
         ),
@@ -347,6 +352,7 @@ rule heldout_probe:
 rule augmentation:
     """Memorization vs semantic recall per epoch for each template mode, and acquisition Cox models per arm."""
     input:
+        run=f"{ANALYSIS}/run.json",
         pairs="results/data/pairs.parquet",
         covariates="results/data/covariates.parquet",
         baseline="results/baseline.parquet",

@@ -6,6 +6,7 @@ import pandas as pd
 
 from latentfacts.analysis.figures import save
 from latentfacts.measurements.augmentation import compare_template_modes
+from latentfacts.analysis.run_facts import read_run
 from latentfacts.measurements.figures import augmentation
 from latentfacts.rulelog import log_to
 
@@ -30,7 +31,7 @@ def main(smk):
     ratios.to_csv(smk.output.cox, index=False)
     with open(smk.output.models, "w") as stream:
         json.dump(models, stream, indent=2, default=str)
-    save(augmentation(gaps), smk.output.png, smk.output.svg)
+    save(augmentation(gaps, read_run(smk.input.run)), smk.output.png, smk.output.svg)
 
 
 if "snakemake" in globals():

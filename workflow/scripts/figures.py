@@ -6,12 +6,12 @@ import json
 import pandas as pd
 
 from latentfacts.analysis import figures
+from latentfacts.analysis.run_facts import read_run
 from latentfacts.rulelog import log_to
 
 
 def main(smk):
-    with open(smk.input.run) as stream:
-        run = json.load(stream)
+    run = read_run(smk.input.run)
     stable_k, min_at_risk = smk.params.stable_k, smk.params.min_at_risk
     trajectories = pd.read_parquet(smk.input.trajectories)
     km_curves = pd.read_parquet(smk.input.km_curves)

@@ -3,6 +3,7 @@
 import json
 
 from latentfacts.analysis.figures import save
+from latentfacts.analysis.run_facts import read_run
 from latentfacts.measurements.forgetting import exposure_table, fit_exposure_slope
 from latentfacts.measurements.figures import exposure_forgetting
 from latentfacts.rulelog import log_to
@@ -18,7 +19,7 @@ def main(smk):
     table.to_parquet(smk.output.table, index=False)
     with open(smk.output.fit, "w") as stream:
         json.dump(fit, stream, indent=2)
-    save(exposure_forgetting(table, fit), smk.output.png, smk.output.svg)
+    save(exposure_forgetting(table, fit, read_run(smk.input.run)), smk.output.png, smk.output.svg)
 
 
 if "snakemake" in globals():

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 
 from latentfacts.analysis.figures import save
+from latentfacts.analysis.run_facts import read_run
 from latentfacts.model.lm import load_tokenizer_for, with_each_adapter
 from latentfacts.measurements.figures import linear_probe
 from latentfacts.measurements.probing import (
@@ -44,7 +45,7 @@ def main(smk):
         progress.advance(note=f"seed {seed} epoch {epoch}: best layer accuracy {best:.3f}")
     results = pd.DataFrame(rows)
     results.to_parquet(smk.output.table, index=False)
-    save(linear_probe(results), smk.output.png, smk.output.svg)
+    save(linear_probe(results, read_run(smk.input.run)), smk.output.png, smk.output.svg)
 
 
 if "snakemake" in globals():

@@ -5,6 +5,7 @@ import json
 import pandas as pd
 
 from latentfacts.analysis.figures import save
+from latentfacts.analysis.run_facts import read_run
 from latentfacts.measurements.logprob_dynamics import effectivity, gain_by_epoch, logprob_gains, threshold_summary
 from latentfacts.measurements.figures import logprob_dynamics
 from latentfacts.rulelog import log_to
@@ -23,7 +24,7 @@ def main(smk):
     by_epoch.to_csv(smk.output.by_epoch, index=False)
     with open(smk.output.threshold, "w") as stream:
         json.dump(summary, stream, indent=2)
-    save(logprob_dynamics(by_epoch, effect, summary), smk.output.png, smk.output.svg)
+    save(logprob_dynamics(by_epoch, effect, summary, read_run(smk.input.run)), smk.output.png, smk.output.svg)
 
 
 if "snakemake" in globals():

@@ -5,6 +5,7 @@ import json
 import pandas as pd
 
 from latentfacts.analysis.figures import save
+from latentfacts.analysis.run_facts import read_run
 from latentfacts.measurements.forgetting import fit_power_law, iqr_outliers, mean_retainability, retainability
 from latentfacts.measurements.figures import retainability as retainability_figure
 from latentfacts.rulelog import log_to
@@ -33,7 +34,7 @@ def main(smk):
     curve.to_csv(smk.output.curve, index=False)
     with open(smk.output.fit, "w") as stream:
         json.dump(fit, stream, indent=2)
-    save(retainability_figure(curve, fit), smk.output.png, smk.output.svg)
+    save(retainability_figure(curve, fit, read_run(smk.input.run)), smk.output.png, smk.output.svg)
 
 
 if "snakemake" in globals():

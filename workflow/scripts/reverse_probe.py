@@ -4,6 +4,7 @@ import pandas as pd
 
 from latentfacts.model.evaluation import sampling_from_config
 from latentfacts.analysis.figures import save
+from latentfacts.analysis.run_facts import read_run
 from latentfacts.model.lm import load_tokenizer_for, with_each_adapter
 from latentfacts.measurements.figures import reverse_probe
 from latentfacts.measurements.reverse_probe import recall_table, reverse_examples
@@ -37,13 +38,13 @@ def main(smk):
     both = pd.concat(
         [
             recall_table(reverse).assign(direction="reverse"),
-            recall_table(forward.merge(pairs[["fact_id", "ontology"]], on="fact_id")).assign(direction="forward"),
+            recall_table(forward.merge(pairs[["fact_id", "ontology", "split"]], on="fact_id")).assign(direction="forward"),
         ],
         ignore_index=True,
     )
     reverse.to_parquet(smk.output.scores, index=False)
     both.to_csv(smk.output.recall, index=False)
-    save(reverse_probe(both), smk.output.png, smk.output.svg)
+    save(reverse_probe(both, read_run(smk.input.run)), smk.output.png, smk.output.svg)
 
 
 if "snakemake" in globals():

@@ -63,7 +63,17 @@ def caption(figure, run, n):
     """The run's line under the figure: model, seeds, epochs and the figure's n."""
     seeds = ", ".join(map(str, run["seeds"]))
     text = f"Model: {run['model']}. Seeds: {seeds}; {run['epochs']} epochs. {n}"
-    figure.text(0.0, 0.0, textwrap.fill(text, 140), ha="left", va="top", fontsize="small", color="dimgrey")
+    width = int(figure.get_figwidth() * 16)  # characters of the small font across the figure
+    figure.text(0.0, 0.0, textwrap.fill(text, width), ha="left", va="top", fontsize="small", color="dimgrey")
+
+
+def counts_axis(axis, values):
+    """A log x-axis of counts labelled 1, 2, 5, 10, 20, 50, ... over `values` (not 10^0, 10^1)."""
+    high = max(values)
+    ticks = [m * 10**k for k in range(int(math.log10(max(high, 1))) + 1) for m in (1, 2, 5) if m * 10**k <= high * 1.05]
+    axis.set_xscale("log")
+    axis.set_xticks(ticks, [f"{tick:g}" for tick in ticks])
+    axis.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
 
 
 def why_not_drawn(axis, reason):

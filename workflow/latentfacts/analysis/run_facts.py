@@ -22,6 +22,11 @@ def model_facts(name_or_path, pretrained, model_dir):
     return {"model": str(name_or_path), "parameters": None}
 
 
+def read_run(path):
+    """A run.json written by the run_facts rule."""
+    return json.loads(Path(path).read_text())
+
+
 def data_release(source, provenance):
     """One input's release: its data-version line (OBO files), else its Last-Modified date or sha256."""
     version = provenance.get("data_version") or provenance.get("last_modified")

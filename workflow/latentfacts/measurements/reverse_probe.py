@@ -33,8 +33,8 @@ def reverse_examples(tokenizer, facts, system_message, template):
 
 
 def recall_table(scores):
-    """Recall and mean logprob per seed, epoch and ontology of a scored probe table."""
-    grouped = scores.groupby(["seed", "epoch", "ontology"])
+    """Recall and mean logprob per seed, epoch, ontology and split of a scored probe table."""
+    grouped = scores.groupby(["seed", "epoch", "ontology", "split"])
     return grouped.agg(
         recall=("correct", "mean"), correct=("correct", "sum"), n=("correct", "size"), mean_logprob=("logprob", "mean")
     ).reset_index()
