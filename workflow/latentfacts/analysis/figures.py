@@ -161,8 +161,8 @@ def forest_panel(axis, rows, model_facts):
             missing.append(f"{label}: {textwrap.shorten(reason, 90)}")
             continue
         y = np.array([positions[c] for c in fit["covariate"]]) + offset
-        error = [fit["hr"] - fit["hr_lower"], fit["hr_upper"] - fit["hr"]]
-        axis.errorbar(fit["hr"], y, xerr=error, fmt=marker, color=color, label=label, capsize=2)
+        hr, lower, upper = (fit[column].to_numpy(float) for column in ["hr", "hr_lower", "hr_upper"])
+        axis.errorbar(hr, y, xerr=[hr - lower, upper - hr], fmt=marker, color=color, label=label, capsize=2)
         for row, at in zip(fit.itertuples(), y):
             axis.text(1.03, at, f"{row.hr:.2f} ({row.hr_lower:.2f}-{row.hr_upper:.2f})", transform=text_at,
                       va="center", fontsize="x-small", color=color)  # fmt: skip
