@@ -381,7 +381,8 @@ rule run_facts:
         mem_mb=500,
         runtime=5,
     params:
-        name_or_path=config["model"]["name_or_path"],
+        # a hub model is named here; a local one is its input directory
+        hub_model=None if base_model_input() else config["model"]["name_or_path"],
         pretrained=bool(config["model"]["pretrain"]),
         sources=SOURCES,
         seeds=SEEDS,

@@ -7,10 +7,11 @@ from latentfacts.rulelog import log_to
 
 
 def main(smk):
+    model_dir = next(iter(smk.input.model), None)
     facts = run_facts(
-        smk.params.name_or_path,
+        model_dir or smk.params.hub_model,
         smk.params.pretrained,
-        next(iter(smk.input.model), None),  # no model input: a hub model
+        model_dir,
         dict(zip(smk.params.sources, smk.input.provenance)),
         smk.params.seeds,
         smk.params.epochs,
