@@ -10,7 +10,7 @@ import pytest
 
 from latentfacts.analysis import figures
 from latentfacts.analysis.dynamics import dynamics
-from latentfacts.analysis.kaplan_meier import kaplan_meier
+from latentfacts.analysis.kaplan_meier import curves as km_curves, fitted_groups
 from latentfacts.measurements.figures import exposure_forgetting, reverse_probe
 
 RUN = {"model": "embedded Llama pretrained by the workflow, 123,456 parameters", "seeds": [0, 1], "epochs": 6}
@@ -35,7 +35,8 @@ def tables():
     rng = np.random.default_rng(0)
     curves = []
     for endpoint in ["acquisition", "acquisition_stable", "generalization", "degradation"]:
-        curve, _, _ = kaplan_meier(survival(rng, 200), 6)
+        table = survival(rng, 200)
+        curve = km_curves(table, fitted_groups(table, 6))
         curves.append(curve.assign(endpoint=endpoint))
     hazard_ratios = pd.DataFrame(
         [(e, m, c, 0.0, 0.1, hr, hr / 1.5, hr * 1.5, 0.01)
