@@ -123,3 +123,24 @@ def test_a_large_scatter_stays_a_small_svg(tmp_path):
     png, svg = tmp_path / "scatter.png", tmp_path / "scatter.svg"
     figures.save(figure, png, svg)
     assert svg.stat().st_size < 1_000_000 and png.stat().st_size < 1_000_000
+
+
+def test_degradation_draws_trained_vs_withheld_and_the_hazard_ratio_per_epoch_band(tables):
+    curves, hazard_ratios, models, _ = tables
+    rng = np.random.default_rng(2)
+    table = survival(rng, 120).assign(knowledge=lambda t: np.where(t["latent"] == 1, "trained", "withheld"))
+    exposure = km_curves(table, fitted_groups(table, 6))
+    exposure = exposure[exposure["knowledge"] != "all"].rename(columns={"knowledge": "group"}).assign(endpoint="degradation")
+    effects = pd.DataFrame(
+        [("degradation", "pooled", "cox_band", "1-3", "seen", 0.5, 0.3, 0.8, ""),
+         ("degradation", "pooled", "cox_band", "4-6", "seen", np.nan, np.nan, np.nan, "no events in this band")],
+        columns=["endpoint", "seed", "model", "band", "covariate", "hr", "hr_lower", "hr_upper", "note"],
+    )  # fmt: skip
+    figure = figures.question("degradation", exposure, hazard_ratios, models, RUN, stable_k=3, min_at_risk=5,
+                              effects=effects)  # fmt: skip
+    words = texts(figure)
+    assert "Degradation (facts correct at baseline)" in words
+    assert "trained (n=12)" in words and "withheld (n=108)" in words
+    assert "trained (vs withheld): HR per epoch band" in words
+    assert "0.50\n(0.30-0.80)" in words and "epochs 4-6\n(not estimable)" in words
+    assert any("Facts at risk (seed x fact): Degradation (facts correct at baseline): 120" in " ".join(w.split()) for w in words)

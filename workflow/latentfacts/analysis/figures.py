@@ -19,13 +19,22 @@ from statsmodels.stats.proportion import proportion_confint  # noqa: E402
 
 # Fixed SVG ids and no timestamps, so the same tables give the same files.
 plt.rcParams["svg.hashsalt"] = "latentfacts"
-CLASS_COLORS = {"known": "tab:green", "latent": "tab:orange", "unknown": "tab:blue", "all": "black"}
+CLASS_COLORS = {"known": "tab:green", "latent": "tab:orange", "unknown": "tab:blue", "all": "black",
+                "trained": "tab:purple", "withheld": "tab:gray"}  # fmt: skip
 MODEL_STYLES = {"cox": ("o", "tab:purple", "Cox (Efron)"), "discrete": ("s", "tab:cyan", "discrete-time cloglog")}
 # The questions of the study and the survival endpoints that answer each.
 QUESTIONS = {
     "acquisition": ["acquisition", "acquisition_stable"],
     "generalization": ["generalization"],
-    "degradation": ["degradation"],
+    "degradation": ["degradation", "degradation_persistent"],
+}
+# The covariate whose hazard ratio per epoch band each endpoint's figure shows.
+BAND_COVARIATE = {
+    "acquisition": "latent",
+    "acquisition_stable": "latent",
+    "generalization": "latent",
+    "degradation": "seen",
+    "degradation_persistent": "seen",
 }
 COVARIATE_LABELS = {
     "latent": "latent at baseline",
@@ -41,6 +50,7 @@ EVENT_WORDS = {
     "acquisition_stable": "not yet stably correct",
     "generalization": "not yet correct",
     "degradation": "still correct",
+    "degradation_persistent": "not yet persistently wrong",
 }
 
 
@@ -56,6 +66,7 @@ def endpoint_title(endpoint, stable_k):
         "acquisition_stable": f"Acquisition (stable: {stable_k} correct in a row)",
         "generalization": "Generalization (withheld facts)",
         "degradation": "Degradation (facts correct at baseline)",
+        "degradation_persistent": f"Degradation (persistent: {stable_k} wrong in a row)",
     }.get(endpoint, endpoint)
 
 
@@ -148,6 +159,45 @@ def hr_label(value):
     return f"{value:g}" if value >= 0.01 else f"{value:.0e}"
 
 
+def hr_scale(axis, values):
+    """A log hazard-ratio scale on `axis` (an x- or y-axis) labelled at readable values."""
+    ticks = hr_ticks(values)
+    name = axis.axis_name  # "x" or "y"
+    getattr(axis.axes, f"set_{name}scale")("log")
+    axis.set_ticks(ticks, [hr_label(t) for t in ticks])
+    axis.set_minor_locator(matplotlib.ticker.NullLocator())
+    getattr(axis.axes, f"set_{name}lim")(ticks[0] / 1.2, ticks[-1] * 1.2)
+
+
+def band_panel(axis, effects, endpoint):
+    """The hazard ratio of the endpoint's main covariate per epoch band (seeds pooled), estimate printed."""
+    covariate = BAND_COVARIATE.get(endpoint)
+    rows = effects[(effects["endpoint"] == endpoint) & (effects["model"] == "cox_band")
+                   & (effects["seed"].astype(str) == "pooled") & (effects["covariate"] == covariate)]  # fmt: skip
+    axis.set_title(f"{COVARIATE_LABELS.get(covariate, covariate)}: HR per epoch band", fontsize="medium")
+    estimated = rows.dropna(subset=["hr"])
+    if estimated.empty:
+        notes = "; ".join(dict.fromkeys(rows["note"].dropna().astype(str))) or "no band model for this endpoint"
+        why_not_drawn(axis, f"no hazard ratio per band: {textwrap.shorten(notes, 120)}")
+        axis.set_xticks([])
+        axis.set_yticks([])
+        return
+    x = np.arange(len(rows))
+    position = dict(zip(rows["band"], x))
+    hr, lower, upper = (estimated[c].to_numpy(float) for c in ["hr", "hr_lower", "hr_upper"])
+    at = np.array([position[b] for b in estimated["band"]])
+    axis.errorbar(at, hr, yerr=[hr - lower, upper - hr], fmt="o", color="tab:purple", capsize=3)
+    for xi, value, low, high in zip(at, hr, lower, upper):
+        axis.annotate(f"{value:.2f}\n({low:.2f}-{high:.2f})", (xi, high), textcoords="offset points", xytext=(0, 3),
+                      ha="center", fontsize="x-small")  # fmt: skip
+    axis.axhline(1.0, color="grey", linewidth=0.8)
+    hr_scale(axis.yaxis, [*lower, *upper, upper.max() * 2])
+    labels = [f"epochs {band}" + ("" if band in set(estimated["band"]) else "\n(not estimable)") for band in rows["band"]]
+    axis.set_xticks(x, labels)
+    axis.set_xlim(-0.5, len(rows) - 0.5)
+    axis.set_ylabel("hazard ratio (log)")
+
+
 def forest_panel(axis, rows, model_facts):
     """HR with 95% CI per covariate, Cox beside discrete-time; the estimates printed right of each row."""
     covariates = list(dict.fromkeys(rows["covariate"]))
@@ -171,11 +221,7 @@ def forest_panel(axis, rows, model_facts):
         axis.set_yticks([])
         return
     axis.axvline(1.0, color="grey", linewidth=0.8)
-    axis.set_xscale("log")
-    ticks = hr_ticks([*rows["hr_lower"], *rows["hr_upper"]])
-    axis.set_xticks(ticks, [hr_label(t) for t in ticks])
-    axis.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
-    axis.set_xlim(ticks[0] / 1.2, ticks[-1] * 1.2)
+    hr_scale(axis.xaxis, [*rows["hr_lower"], *rows["hr_upper"]])
     axis.set_yticks(range(len(covariates)), [COVARIATE_LABELS.get(c, c) for c in covariates])
     axis.set_ylim(len(covariates) - 0.5, -0.5)
     if missing:
@@ -183,30 +229,41 @@ def forest_panel(axis, rows, model_facts):
 
 
 def endpoint_n(curves, endpoint):
-    rows = curves[(curves["endpoint"] == endpoint) & (curves.get("group", curves["knowledge"]) == "all")]
-    return int(rows["at_risk"].iloc[0]) if len(rows) else 0
+    """Facts at risk at the start: the groups' first at-risk counts added up."""
+    rows = curves[curves["endpoint"] == endpoint]
+    group = "group" if "group" in rows else "knowledge"
+    first = rows[(rows[group] != "all") & (rows["epoch"] == rows["epoch"].min())]
+    return int(first["at_risk"].sum())
 
 
 def question_n(curves, question, stable_k):
-    counts = "; ".join(f"{endpoint_title(e, stable_k)}: {endpoint_n(curves, e)}" for e in QUESTIONS[question])
+    endpoints = [e for e in QUESTIONS[question] if e in set(curves["endpoint"])]
+    counts = "; ".join(f"{endpoint_title(e, stable_k)}: {endpoint_n(curves, e)}" for e in endpoints)
     return f"Facts at risk (seed x fact): {counts}."
 
 
-def question(question, curves, hazard_ratios, models, run, stable_k, min_at_risk):
-    """One question's figure: Kaplan-Meier curves (top) and the hazard-ratio forest (bottom) per endpoint."""
-    endpoints = QUESTIONS[question]
+def question(question, curves, hazard_ratios, models, run, stable_k, min_at_risk, effects=None):
+    """One question's figure per endpoint: Kaplan-Meier curves (top), the hazard-ratio forest, and with
+    `effects` the main covariate's hazard ratio per epoch band. `curves` may hold a `group` column (e.g.
+    degradation's trained vs withheld curves) in place of the knowledge classes."""
+    endpoints = [e for e in QUESTIONS[question] if e in set(curves["endpoint"]) | set(hazard_ratios["endpoint"])]
+    rows = 2 if effects is None else 3
     figure, axes = plt.subplots(
-        2, len(endpoints), figsize=(6.2 * len(endpoints), 7.6), squeeze=False,
-        gridspec_kw={"height_ratios": [1, 1.1], "wspace": 0.95, "hspace": 0.45},
+        rows, len(endpoints), figsize=(6.2 * len(endpoints), 3.8 * rows), squeeze=False,
+        gridspec_kw={"height_ratios": [1, 1.1, 0.9][:rows], "wspace": 0.95, "hspace": 0.5},
     )  # fmt: skip
-    for (km_axis, forest_axis), endpoint in zip(axes.T, endpoints):
+    for column, endpoint in zip(axes.T, endpoints):
+        km_axis, forest_axis = column[:2]
         km_axis.set_title(endpoint_title(endpoint, stable_k))
         km_panel(km_axis, curves[curves["endpoint"] == endpoint], endpoint, min_at_risk)
+        if effects is not None:
+            band_panel(column[2], effects, endpoint)
         km_axis.set(xlabel="epoch", ylabel="fraction of facts without the event")
         facts = models[models["endpoint"] == endpoint].set_index("model")["reason"].dropna().to_dict()
         forest_panel(forest_axis, hazard_ratios[hazard_ratios["endpoint"] == endpoint], facts)
         forest_axis.set_xlabel("hazard ratio, 95% CI (log scale; > 1: the event comes sooner)")
     handles = {label: handle for axis in axes[1] for handle, label in zip(*axis.get_legend_handles_labels())}
+    handles = {label: handle for label, handle in handles.items() if label in {s[2] for s in MODEL_STYLES.values()}}
     if handles:
         figure.legend(handles.values(), handles.keys(), loc="lower center", ncol=2, frameon=False,
                       bbox_to_anchor=(0.5, 0.95), title="hazard ratios")  # fmt: skip
