@@ -109,6 +109,8 @@ def place_inputs(project):
         path = project / f"resources/downloads/{source}.provenance.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(record))
+        header = "!gaf-version: 2.1\n!Generated: 2019-01-14 09:47\n" if source == "go_annotations" else "#version: 2025-01-16\n"
+        (path.parent / source).write_text(header)
     (project / "results/model/base").mkdir(parents=True)
     (project / "results/model/base/pretrain_stats.json").write_text(json.dumps({"parameters": 123456}))
     config = yaml.safe_load((project / "config/config.yaml").read_text())
@@ -158,7 +160,7 @@ def test_analysis_rules_run_and_report_builds(project):
     assert "acquisition: latent HR, epochs 1-4" in summary and "RMST difference latent - unknown" in summary
     assert "degradation_persistent: log-rank trained vs withheld" in summary
     assert "embedded Llama pretrained by the workflow, 123,456 parameters" in summary
-    assert "hp_obo releases/2026-01-01" in summary and "**Seeds:** 0, 1" in summary and "**Scoring:**" in summary
+    assert "hp_obo releases/2026-01-01" in summary and "go_annotations 2019-01-14 09:47" in summary and "**Seeds:** 0, 1" in summary and "**Scoring:**" in summary
     assert "## How to read" in summary and "`degradation.png`" in summary and "Facts at risk (seed x fact)" in summary
     for name in ["recall", "acquisition", "generalization", "degradation", "dynamics"]:
         assert (project / f"results/figures/{name}.png").stat().st_size > 0

@@ -370,6 +370,7 @@ rule run_facts:
     """The run's model, data releases, seeds, epochs and scoring rule -> run.json (captions, summary)."""
     input:
         provenance=[f"{downloaded(source)}.provenance.json" for source in SOURCES],
+        data=[downloaded(source) for source in SOURCES],
         model=base_model_input(),
     output:
         f"{ANALYSIS}/run.json",

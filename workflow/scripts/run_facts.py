@@ -12,7 +12,7 @@ def main(smk):
         model_dir or smk.params.hub_model,
         smk.params.pretrained,
         model_dir,
-        dict(zip(smk.params.sources, smk.input.provenance)),
+        dict(zip(smk.params.sources, zip(smk.input.provenance, smk.input.data))),
         smk.params.seeds,
         smk.params.epochs,
     )

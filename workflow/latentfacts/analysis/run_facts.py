@@ -3,8 +3,11 @@
 They head summary.md and the report's first page, and every figure's caption line names them.
 """
 
+import itertools
 import json
 from pathlib import Path
+
+from latentfacts.data.fetch import open_text
 
 SCORING_RULE = (
     "a fact is correct when greedy decoding of the evaluation prompt gives exactly its identifier followed by "
@@ -27,9 +30,25 @@ def read_run(path):
     return json.loads(Path(path).read_text())
 
 
-def data_release(source, provenance):
-    """One input's release: its data-version line (OBO files), else its Last-Modified date or sha256."""
-    version = provenance.get("data_version") or provenance.get("last_modified")
+# Release lines in the header of an annotation file: GAF (`!Generated: 2019-01-14 09:47`,
+# `!date-generated:`) and HPOA (`#version: 2025-01-16`, `#date:`).
+HEADER_RELEASES = ("!Generated:", "!date-generated:", "#version:", "#date:")
+
+
+def header_release(path):
+    """The release date in an annotation file's first header lines, or None."""
+    with open_text(path) as stream:
+        for line in itertools.islice(stream, 50):
+            if line.startswith(HEADER_RELEASES):
+                return line.split(":", 1)[1].strip()
+    return None
+
+
+def data_release(source, provenance, data_path=None):
+    """One input's release: its data-version line (OBO files), its header's release date (annotation
+    files), else its Last-Modified date or sha256."""
+    header = header_release(data_path) if data_path and not provenance.get("data_version") else None
+    version = provenance.get("data_version") or header or provenance.get("last_modified")
     return {
         "source": source,
         "file": provenance["source"],
@@ -38,9 +57,12 @@ def data_release(source, provenance):
     }
 
 
-def run_facts(name_or_path, pretrained, model_dir, provenance_files, seeds, epochs):
-    """The run's facts as one dict; `provenance_files` maps each source to its provenance JSON path."""
-    releases = [data_release(source, json.loads(Path(path).read_text())) for source, path in provenance_files.items()]
+def run_facts(name_or_path, pretrained, model_dir, sources, seeds, epochs):
+    """The run's facts as one dict; `sources` maps each source to (its provenance JSON, its data file)."""
+    releases = [
+        data_release(source, json.loads(Path(provenance).read_text()), data)
+        for source, (provenance, data) in sources.items()
+    ]
     return {
         **model_facts(name_or_path, pretrained, model_dir),
         "releases": releases,
