@@ -144,3 +144,13 @@ def test_degradation_draws_trained_vs_withheld_and_the_hazard_ratio_per_epoch_ba
     assert "trained (vs withheld): HR per epoch band" in words
     assert "0.50\n(0.30-0.80)" in words and "epochs 4-6\n(not estimable)" in words
     assert any("Facts at risk (seed x fact): Degradation (facts correct at baseline): 120" in " ".join(w.split()) for w in words)
+
+
+def test_wilson_interval_agrees_with_statsmodels():
+    from statsmodels.stats.proportion import proportion_confint
+
+    hits, total = np.array([0, 3, 50, 100]), np.array([10, 40, 100, 100])
+    low, high = figures.wilson(hits, total)
+    expected = proportion_confint(hits, total, alpha=0.05, method="wilson")
+    assert np.allclose(low, expected[0]) and np.allclose(high, expected[1])
+    assert np.isnan(figures.wilson([0], [0])).all()
