@@ -27,7 +27,8 @@ def survival(rng, n, horizon=6):
     event_at = np.where(latent, rng.integers(1, 3, n), rng.integers(1, 12, n))
     return pd.DataFrame({"seed": rng.integers(0, 2, n), "fact_id": np.arange(n), "latent": latent.astype(int),
                          "knowledge": np.where(latent, "latent", "unknown"),
-                         "duration": np.minimum(event_at, horizon), "event": (event_at <= horizon).astype(int)})  # fmt: skip
+                         "duration": np.minimum(event_at, horizon), "event": (event_at <= horizon).astype(int),
+                         "reverted": 0})  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +91,7 @@ def test_curves_stop_where_too_few_facts_are_at_risk(tables):
 
 def test_dynamics_rates_only_where_enough_facts_are_at_risk(tables):
     *_, acquisition = tables
-    curves, _ = dynamics(acquisition, horizon=6, convergence_fraction=0.95)
+    curves, _ = dynamics(acquisition, horizon=6, convergence_fraction=0.95, min_at_risk=10, replicates=100, seed=0)
     figure = figures.dynamics(curves, RUN, min_at_risk=10)
     rate_axis = figure.axes[0]
     pooled = curves[(curves["seed"] == "pooled") & (curves["knowledge"] == "latent")]

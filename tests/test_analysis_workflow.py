@@ -170,7 +170,7 @@ def test_analysis_rules_run_and_report_builds(project):
     # the first page, as rendered: the run and the headline table as an HTML table, not a download
     first_page = dom[dom.index('<div class="latentfacts-summary">') :]
     table = first_page[first_page.index("<table") : first_page.index("</table>")]
-    assert "HPO baseline greedy recall" in table and "Latent knowledge, acquisition HR (Cox)" in table
+    assert "HPO baseline greedy recall" in table and "acquisition: latent HR" in table
     assert "<td" in table and "123,456 parameters" in first_page
     menu = [line for line in dom.split(">") if any(line.startswith(c + "<") for c in CATEGORIES)]
     assert sorted(line.split("<")[0] for line in menu) == sorted(CATEGORIES)

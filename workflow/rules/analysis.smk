@@ -268,11 +268,7 @@ rule effect_table:
     input:
         expand(f"{ANALYSIS}/effects_{{endpoint}}.parquet", endpoint=SURVIVAL_ENDPOINTS),
     output:
-        report(
-            f"{ANALYSIS}/effects.csv",
-            caption="../report/effects_table.rst",
-            category="Survival models",
-        ),
+        f"{ANALYSIS}/effects.csv",
     log:
         f"{LOGS}/analysis/effect_table.log",
     conda:
@@ -291,11 +287,7 @@ rule km_contrasts:
     input:
         **{e: SURVIVAL_FILES[e] for e in CLASS_ENDPOINTS},
     output:
-        report(
-            f"{ANALYSIS}/km_contrasts.csv",
-            caption="../report/km_contrasts_table.rst",
-            category="Kaplan-Meier",
-        ),
+        f"{ANALYSIS}/km_contrasts.csv",
     log:
         f"{LOGS}/analysis/km_contrasts.log",
     benchmark:
@@ -319,11 +311,7 @@ rule degradation_exposure:
         **{e: SURVIVAL_FILES[e] for e in DEGRADATION_ENDPOINTS},
     output:
         curves=f"{ANALYSIS}/degradation_curves.parquet",
-        logrank=report(
-            f"{ANALYSIS}/degradation_logrank.csv",
-            caption="../report/degradation_logrank_table.rst",
-            category="Kaplan-Meier",
-        ),
+        logrank=f"{ANALYSIS}/degradation_logrank.csv",
     log:
         f"{LOGS}/analysis/degradation_exposure.log",
     conda:
@@ -400,6 +388,8 @@ rule figures:
         km_curves=f"{ANALYSIS}/km_curves.parquet",
         hazard_ratios=f"{ANALYSIS}/hazard_ratios.csv",
         models=f"{ANALYSIS}/models.csv",
+        effects=f"{ANALYSIS}/effects.csv",
+        degradation_curves=f"{ANALYSIS}/degradation_curves.parquet",
         dynamics=f"{ANALYSIS}/dynamics_curves.parquet",
     output:
         **{
@@ -468,6 +458,9 @@ rule report_pages:
         ph_checks=f"{ANALYSIS}/ph_checks.csv",
         km_logrank=f"{ANALYSIS}/km_logrank.csv",
         km_rmst=f"{ANALYSIS}/km_rmst.csv",
+        effects=f"{ANALYSIS}/effects.csv",
+        km_contrasts=f"{ANALYSIS}/km_contrasts.csv",
+        degradation_logrank=f"{ANALYSIS}/degradation_logrank.csv",
         dynamics=f"{ANALYSIS}/dynamics_summary.csv",
     output:
         **{

@@ -17,18 +17,25 @@ def main(smk):
     km_curves = pd.read_parquet(smk.input.km_curves)
     hazard_ratios = pd.read_csv(smk.input.hazard_ratios)
     models = pd.read_csv(smk.input.models)
+    effects = pd.read_csv(smk.input.effects, dtype={"seed": str})
     dynamics = pd.read_parquet(smk.input.dynamics)
+    # degradation compares trained with withheld facts (all are known at baseline)
+    exposure = pd.read_parquet(smk.input.degradation_curves)
+    exposure = exposure[exposure["seed"] == "pooled"].rename(columns={"exposure": "group"})
+    curves = {question: km_curves for question in figures.QUESTIONS} | {"degradation": exposure}
     drawn = {
         "recall": figures.recall(trajectories, run),
         **{
-            question: figures.question(question, km_curves, hazard_ratios, models, run, stable_k, min_at_risk)
+            question: figures.question(
+                question, curves[question], hazard_ratios, models, run, stable_k, min_at_risk, effects
+            )
             for question in figures.QUESTIONS
         },
         "dynamics": figures.dynamics(dynamics, run, min_at_risk),
     }
     for name, figure in drawn.items():
         figures.save(figure, smk.output[f"{name}_png"], smk.output[f"{name}_svg"])
-    notes = figures.figure_notes(trajectories, km_curves, dynamics, stable_k, min_at_risk)
+    notes = figures.figure_notes(trajectories, pd.concat([km_curves, exposure]), dynamics, stable_k, min_at_risk)
     with open(smk.output.notes, "w") as stream:
         json.dump(notes, stream, indent=1)
 

@@ -10,8 +10,9 @@ from latentfacts.rulelog import log_to
 
 
 def main(smk):
-    names = ["hazard_ratios", "models", "ph_checks", "km_logrank", "km_rmst", "dynamics"]
-    tables = {name: pd.read_csv(smk.input[name]) for name in names}
+    names = ["hazard_ratios", "effects", "models", "ph_checks", "km_logrank", "km_rmst", "km_contrasts",
+             "degradation_logrank", "dynamics"]  # fmt: skip
+    tables = {name: pd.read_csv(smk.input[name], dtype={"seed": str}) for name in names}
     with open(smk.input.run) as stream:
         run = json.load(stream)
     Path(smk.output.summary).write_text(summary_fragment(Path(smk.input.summary).read_text()))

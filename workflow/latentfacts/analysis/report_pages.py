@@ -24,6 +24,12 @@ TABLES = {
         "Per covariate: HR with its 95% CI and p value, Cox (Efron ties) and discrete-time (cloglog). HR > 1: the "
         "event comes sooner with a higher covariate value (or for the named group).",
     ),
+    "effects": (
+        "Hazard ratios per epoch band, per seed and with the sampling probability",
+        "Cox models by epoch band (facts still at risk at the band's start: a hazard ratio that changes over the "
+        "epochs shows here), each seed alone, and with log10 of the baseline sampling probability in place of the "
+        "latent flag; a note says why an estimate is missing.",
+    ),
     "models": (
         "Model facts",
         "Facts at risk (seed x fact), events, covariates used and dropped, and why a model could not be fitted.",
@@ -34,6 +40,16 @@ TABLES = {
         "over the epochs, so read it as an average over them.",
     ),
     "km_logrank": ("Log-rank test", "Do the Kaplan-Meier curves of the groups differ? p below 0.05: they do."),
+    "km_contrasts": (
+        "Median event epoch and RMST contrasts",
+        "Per knowledge class: median event epoch and restricted mean event-free time with fact-cluster bootstrap 95% "
+        "intervals, and the RMST difference latent - unknown (below 0: latent facts have the event sooner).",
+    ),
+    "degradation_logrank": (
+        "Degradation: trained vs withheld",
+        "Log-rank test of trained against withheld facts, stratified by ontology (pooled: robust variance clustered "
+        "by fact): observed and expected events per group; p below 0.05: the two degrade at different rates.",
+    ),
     "km_rmst": (
         "Restricted mean event-free time",
         "Mean epochs without the event within the horizon (area under the Kaplan-Meier curve), with its standard "
