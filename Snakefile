@@ -4,6 +4,8 @@ import sys
 from snakemake.logging import logger
 from snakemake.utils import min_version, validate
 
+from latentfacts.configcheck import check_moved_keys, type_command_line_values
+
 min_version("9.0")
 
 
@@ -13,6 +15,8 @@ report: "workflow/report/workflow.rst"
 configfile: "config/config.yaml"
 
 
+check_moved_keys(config)
+type_command_line_values(config, "workflow/schemas/config.schema.yaml")
 validate(config, "workflow/schemas/config.schema.yaml")
 
 if workflow.is_main_process:

@@ -60,14 +60,13 @@ ontologies:
   HPO: {train: 40}
   GO: {train: 20, withheld: 20}
 pairs: {bins: 4}
-model:
-  pretrain:
-    corpus: {background_terms: 40}
-    tokenizer_vocab_size: 600
-    hidden_size: 64
-    intermediate_size: 128
-    steps: 150
-    batch_size: 16
+embedded_model:
+  corpus: {background_terms: 40}
+  tokenizer_vocab_size: 600
+  hidden_size: 64
+  intermediate_size: 128
+  steps: 150
+  batch_size: 16
 finetune: {epochs: 2, batch_size: 8, replicates: [0]}  # one seed: the analysis tests pool several
 baseline: {samples: 5}
 evaluate: {crosscheck_facts: 8}

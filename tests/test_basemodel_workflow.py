@@ -11,17 +11,15 @@ from conftest import run_snakemake
 from latentfacts.basemodel.corpus import CORPUS_QUESTIONS, read_documents
 
 TINY = {
-    "model": {
-        "pretrain": {
-            "corpus": {"background_terms": 200},
-            "tokenizer_vocab_size": 400,
-            "hidden_size": 32,
-            "intermediate_size": 64,
-            "num_heads": 2,
-            "steps": 20,
-            "batch_size": 8,
-            "warmup_steps": 2,
-        }
+    "embedded_model": {
+        "corpus": {"background_terms": 200},
+        "tokenizer_vocab_size": 400,
+        "hidden_size": 32,
+        "intermediate_size": 64,
+        "num_heads": 2,
+        "steps": 20,
+        "batch_size": 8,
+        "warmup_steps": 2,
     }
 }
 

@@ -47,11 +47,7 @@ def test_a_layer_holds_only_what_differs_from_the_defaults(name):
 
 def test_paper_study_is_the_papers():
     paper = layered(CONFIG / "config.yaml", CONFIG / "paper.yaml")
-    assert paper["model"] == paper["model"] | {
-        "name_or_path": "meta-llama/Llama-3.1-8B-Instruct",
-        "dtype": "bfloat16",
-        "pretrain": None,
-    }
+    assert paper["model"] == paper["model"] | {"name_or_path": "meta-llama/Llama-3.1-8B-Instruct", "dtype": "bfloat16"}
     sources = {spec[kind] for spec in paper["ontologies"].values() for kind in ("obo", "annotations")}
     assert {paper["sources"][source]["url"] for source in sources} == {
         "https://purl.obolibrary.org/obo/hp.obo",
@@ -123,7 +119,7 @@ def test_paper_dag_builds_offline_with_either_profile(project):
     local = dry_run_jobs(project, *evaluations, "--profile", "profiles/local", "--configfile", "config/paper.yaml")
     assert local == dry_run_jobs(project, *evaluations, "--profile", "profiles/slurm")
     assert local["fetch"] == RELEASES
-    assert "pretrain_base" not in local  # pretrain: null -> the named model is used as is
+    assert "pretrain_base" not in local  # a named model is used as is
     # per seed, one job trains every epoch and one evaluates every epoch
     assert local["finetune_main"] == local["evaluate_main"] == len(seeds)
 

@@ -25,7 +25,7 @@ DEFAULT_TARGETS = " ".join(f"results/runs/seed0/eval/epoch_{epoch:02d}.parquet" 
 TARGETS = os.environ.get("LATENTFACTS_SLURM_TARGETS", DEFAULT_TARGETS).split()
 EXTRA_ARGS = shlex.split(os.environ.get("LATENTFACTS_SLURM_ARGS", ""))
 # The embedded study made smaller for the test (both runs use it): a short pretraining, two epochs.
-CI_STUDY = {"model": {"pretrain": {"steps": 60}}, "finetune": {"epochs": 2}, "analysis": {"stable_k": 2}}
+CI_STUDY = {"embedded_model": {"steps": 60}, "finetune": {"epochs": 2}, "analysis": {"stable_k": 2}}
 # CI-only speed-ups: the first status check after 5 s (not 40 s), then every 2 s.
 CI_SETTINGS = {"slurm-init-seconds-before-status-checks": 5, "seconds-between-status-checks": 2}
 

@@ -1,11 +1,90 @@
-"""Checks of the config that JSON Schema cannot express (cross-references between keys).
+"""Checks of the config that JSON Schema cannot express (cross-references between keys, keys that
+moved), and the typing of values given on the command line.
 
-Run at DAG build time, after schema validation, so a bad config fails before any job starts.
+Run at DAG build time, around schema validation, so a bad config fails before any job starts.
 """
+
+import os
+
+import yaml
+
+from latentfacts.model.lm import EMBEDDED, could_be_hub_name
 
 
 class ConfigError(ValueError):
     """A config value is inconsistent with another; the message names the key."""
+
+
+def check_moved_keys(config):
+    """Keys of earlier layouts, refused with what to do instead (before schema validation, whose
+    message would only call them unexpected)."""
+    if "pretrain" in (config.get("model") or {}):
+        raise ConfigError(
+            "config key model.pretrain: remove it. The embedded model's pretraining settings live under "
+            "embedded_model and are read only when model.name_or_path is 'embedded'; any other "
+            "model.name_or_path is your own model, which the workflow loads and never writes"
+        )
+
+
+def _schema_at(schema, root):
+    return root["$defs"][schema["$ref"].rsplit("/", 1)[-1]] if "$ref" in schema else schema
+
+
+def typed_values(value, schema, root):
+    """`value` with every string where the schema wants a number, boolean or null parsed as one.
+
+    `--config finetune='{"epochs": 3}'` reaches the config as {'epochs': '3'} (Snakemake reads nested
+    command-line values as strings); a string where the schema accepts no string is an error either
+    way, so parsing it changes nothing but that error into the intended value."""
+    schema = _schema_at(schema, root)
+    if isinstance(value, dict):
+        known = schema.get("properties", {})
+        other = schema.get("additionalProperties")
+        return {
+            key: typed_values(item, known.get(key, other if isinstance(other, dict) else {}), root)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [typed_values(item, schema.get("items", {}), root) for item in value]
+    types = schema.get("type", [])
+    types = [types] if isinstance(types, str) else types
+    if isinstance(value, str) and types and "string" not in types:
+        return parsed_scalar(value)
+    return value
+
+
+def parsed_scalar(text):
+    """An int, float (`1e-4` included, which YAML 1.1 leaves a string), bool or None read from `text`;
+    `text` itself when it is none of these."""
+    for number in (int, float):
+        try:
+            return number(text)
+        except ValueError:
+            pass
+    parsed = yaml.safe_load(text)
+    return parsed if isinstance(parsed, bool) or parsed is None else text
+
+
+def type_command_line_values(config, schema_path):
+    """Parse, in place, the strings of `config` that the schema at `schema_path` wants as numbers."""
+    with open(schema_path) as handle:
+        schema = yaml.safe_load(handle)
+    config.update(typed_values(dict(config), schema, schema))
+
+
+def check_model_choice(config):
+    """`embedded` needs the embedded_model section; any other name is a hub name or an existing
+    local directory (a path-like name that does not exist is a typo, not a hub model)."""
+    name = config["model"]["name_or_path"]
+    if name == EMBEDDED:
+        if "embedded_model" not in config:
+            raise ConfigError("config key embedded_model: required when model.name_or_path is 'embedded'")
+        return
+    if not os.path.exists(name) and not could_be_hub_name(name):
+        raise ConfigError(
+            f"config key model.name_or_path: {name!r} is no local directory and cannot be a Hugging Face "
+            "hub name ('owner/model'); use 'embedded' for the workflow's own tiny model"
+        )
 
 
 def check_config(config):
@@ -32,3 +111,4 @@ def check_config(config):
     frequency = config["frequency"]
     if frequency["source"] == "corpus" and not frequency.get("corpus"):
         raise ConfigError("config key frequency.corpus: required when frequency.source is 'corpus'")
+    check_model_choice(config)

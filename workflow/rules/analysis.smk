@@ -372,7 +372,7 @@ rule run_facts:
     params:
         # a hub model is named here; a local one is its input directory
         hub_model=None if base_model_input() else config["model"]["name_or_path"],
-        pretrained=bool(config["model"]["pretrain"]),
+        pretrained=PRETRAIN,
         sources=SOURCES,
         seeds=SEEDS,
         epochs=EPOCHS,

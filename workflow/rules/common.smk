@@ -11,12 +11,18 @@ from latentfacts.measurements.arms import (
     template_mode,
 )
 from latentfacts.configcheck import check_config
-from latentfacts.model.lm import check_model_location, resolve_device
+from latentfacts.model.lm import (
+    EMBEDDED,
+    EMBEDDED_DIR,
+    check_model_location,
+    resolve_device,
+    resolve_embedded,
+)
 from latentfacts.measurements.probing import probe_epochs
 
 check_config(config)
 # A local base model must be whole before any job starts (the embedded study's is a job's output).
-if not config["model"]["pretrain"]:
+if config["model"]["name_or_path"] != EMBEDDED:
     check_model_location(config["model"]["name_or_path"])
 
 
@@ -70,10 +76,15 @@ def pubmed_manners():
 # where and how fast it runs (model.device, batch sizes, the resume directory) are its resources,
 # which Snakemake never compares with the last run (config/README.md: which keys rerun what).
 
-MODEL = {
-    key: config["model"][key]
-    for key in ("name_or_path", "dtype", "trust_remote_code", "chat_template")
-}
+# The embedded model is pretrained by the workflow; any other is the user's, only ever read.
+PRETRAIN = config["model"]["name_or_path"] == EMBEDDED
+# `embedded` resolved to the directory it is pretrained into
+MODEL = resolve_embedded(
+    {
+        key: config["model"][key]
+        for key in ("name_or_path", "dtype", "trust_remote_code", "chat_template")
+    }
+)
 # the sampling law of every score's p_sample (the baseline's Monte Carlo settings are its own)
 SAMPLING = {key: config["baseline"][key] for key in ("temperature", "top_k", "top_p")}
 
@@ -95,8 +106,8 @@ def resume_state(run):
 def base_model_input():
     """The base model directory as an input when it is a file: made by `pretrain_base` or local.
     A hub name is no input (it is fetched by the loader)."""
-    path = config["model"]["name_or_path"]
-    return [path] if config["model"].get("pretrain") or os.path.exists(path) else []
+    path = MODEL["name_or_path"]
+    return [path] if PRETRAIN or os.path.exists(path) else []
 
 
 # --- measurements: rules that load the model with an adapter per (seed, epoch) ---

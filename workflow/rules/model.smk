@@ -3,8 +3,9 @@ and the training runs (fine-tuning through every epoch; the evaluation of every 
 """
 
 # --- embedded base model ---
-# Only the embedded study pretrains its base model; otherwise name_or_path is a hub model.
-if config["model"]["pretrain"]:
+# The synthetic corpus is also a frequency source, so it exists wherever its settings do; the
+# pretrained model only when the study runs on it (a user's own model is never an output).
+if "embedded_model" in config:
 
     rule synthetic_corpus:
         """The synthetic literature: every fact planted a seeded number of times, in several phrasings."""
@@ -24,18 +25,21 @@ if config["model"]["pretrain"]:
             mem_mb=2000,
             runtime=10,
         params:
-            corpus=config["model"]["pretrain"]["corpus"],
+            corpus=config["embedded_model"]["corpus"],
             prompts=prompts("system_message", "templates"),
             seed=config["seed"],
         script:
             "../scripts/synthetic_corpus.py"
+
+
+if PRETRAIN:
 
     rule pretrain_base:
         """Tokenizer and tiny Llama trained from scratch on the corpus, saved as a Hugging Face model."""
         input:
             corpus="results/corpus/corpus.txt",
         output:
-            directory(config["model"]["name_or_path"]),
+            directory(EMBEDDED_DIR),
         log:
             f"{LOGS}/pretrain_base.log",
         benchmark:
@@ -50,7 +54,7 @@ if config["model"]["pretrain"]:
         params:
             # the corpus settings shape the corpus, an input here
             pretrain={
-                k: v for k, v in config["model"]["pretrain"].items() if k != "corpus"
+                k: v for k, v in config["embedded_model"].items() if k != "corpus"
             },
             seed=config["seed"],
         script:

@@ -50,12 +50,12 @@ def check_settings(corpus_settings, templates):
     """Settings errors that the config schema cannot express, raised before any work."""
     if len(corpus_settings["phrasing_weights"]) != len(corpus_settings["phrasings"]):
         raise CorpusError(
-            f"config key model.pretrain.corpus.phrasing_weights: {len(corpus_settings['phrasing_weights'])} weights for "
+            f"config key embedded_model.corpus.phrasing_weights: {len(corpus_settings['phrasing_weights'])} weights for "
             f"{len(corpus_settings['phrasings'])} phrasings; give one weight per entry of corpus.phrasings"
         )
     if corpus_settings["min_count"] > corpus_settings["max_count"]:
         raise CorpusError(
-            f"config keys model.pretrain.corpus.min_count ({corpus_settings['min_count']}) and max_count "
+            f"config keys embedded_model.corpus.min_count ({corpus_settings['min_count']}) and max_count "
             f"({corpus_settings['max_count']}): the minimum exceeds the maximum"
         )
     clashes = [q for q in CORPUS_QUESTIONS if q in templates]
@@ -70,7 +70,7 @@ def select_facts(pairs, terms, annotations, background_terms, seed):
     others = terms[~terms["id"].isin(pairs["id"])].sort_values(["ontology", "id"], ignore_index=True)
     if background_terms > len(others):
         raise CorpusError(
-            f"config key model.pretrain.corpus.background_terms: {background_terms} requested, but terms.parquet "
+            f"config key embedded_model.corpus.background_terms: {background_terms} requested, but terms.parquet "
             f"has only {len(others)} terms outside the study pairs"
         )
     chosen = np.random.default_rng([seed, 1]).choice(len(others), size=background_terms, replace=False)
@@ -134,7 +134,7 @@ def check_labels(facts):
 
 def synthetic_corpus(pairs, terms, annotations, settings, system_message, seed):
     """(documents, planted-count table) for the embedded study. `settings` is config
-    model.pretrain.corpus; the table has fact_id, ontology, label, n_annotations, planted_count,
+    embedded_model.corpus; the table has fact_id, ontology, label, n_annotations, planted_count,
     is_study_fact and one `count_<phrasing>` column per phrasing."""
     facts = select_facts(pairs, terms, annotations, settings["background_terms"], seed)
     check_labels(facts)

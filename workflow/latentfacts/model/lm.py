@@ -9,8 +9,26 @@ Heavy imports (torch, transformers, peft) happen inside the functions, so a rule
 import os
 import re
 
+# The value of model.name_or_path that selects the tiny Llama the workflow pretrains itself, and the
+# directory `pretrain_base` writes it to: the only model directory any rule writes.
+EMBEDDED = "embedded"
+EMBEDDED_DIR = "results/model/base"
+
 # A hub name is `name` or `owner/name`; anything else (`results/model/base`, `./m`, `/abs/m`) is a path.
 HUB_NAME = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
+
+
+def could_be_hub_name(name):
+    """`name` has the form of a hub name and is not under the workflow's own folders."""
+    return bool(HUB_NAME.match(name)) and not name.startswith(("results/", "resources/"))
+
+
+def resolve_embedded(model_config):
+    """Config section `model` as the model rules pass it on: `embedded` replaced by the directory
+    the embedded model is pretrained into; any other name_or_path unchanged."""
+    if model_config["name_or_path"] != EMBEDDED:
+        return dict(model_config)
+    return {**model_config, "name_or_path": EMBEDDED_DIR}
 
 
 class ModelInputError(ValueError):
@@ -38,7 +56,7 @@ def check_model_location(name_or_path):
                 "expected a directory written by save_pretrained"
             )
         return
-    if not HUB_NAME.match(name_or_path) or name_or_path.startswith(("results/", "resources/")):
+    if not could_be_hub_name(name_or_path):
         raise ModelInputError(
             f"model path {name_or_path!r} (config key model.name_or_path) does not exist: expected a local "
             "directory written by save_pretrained or a Hugging Face hub name such as 'owner/model'"
