@@ -192,6 +192,18 @@ def test_bad_eval_table_fails_naming_the_file_and_leaves_no_output(project):
 
 
 @pytest.mark.workflow
+def test_truncated_eval_table_fails_naming_the_file(project):
+    place_inputs(project)
+    broken = project / "results/runs/seed0/eval/epoch_02.parquet"
+    broken.write_bytes(broken.read_bytes()[:-100])
+    proc = run_snakemake(project, "--allowed-rules", "trajectories", "--", "results/analysis/trajectories.parquet", check=False)
+    assert proc.returncode != 0
+    log = (project / "results/logs/analysis/trajectories.log").read_text()
+    assert "seed0/eval/epoch_02.parquet: not a readable parquet table" in log
+    assert not (project / "results/analysis/trajectories.parquet").exists()
+
+
+@pytest.mark.workflow
 def test_stable_k_beyond_the_epochs_fails_when_the_dag_is_built(project):
     place_inputs(project)
     config = yaml.safe_load((project / "config/config.yaml").read_text())

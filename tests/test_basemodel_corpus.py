@@ -13,11 +13,11 @@ from latentfacts.basemodel.corpus import (
     CorpusError,
     check_settings,
     read_documents,
-    require_columns,
     synthetic_corpus,
     write_corpus,
 )
 from latentfacts.basemodel.pretrain import CHAT_TEMPLATE, render_chat, train_tokenizer
+from latentfacts.tables import InputError, require_columns
 
 SYSTEM = "You are a biomedical ontology assistant. Answer with the identifier only."
 SETTINGS = {
@@ -137,7 +137,7 @@ def test_setting_and_input_errors_name_the_key_or_file(frames):
         check_settings({**SETTINGS, "phrasing_weights": [1, 2]}, [])
     with pytest.raises(CorpusError, match="prompts.templates"):
         check_settings(SETTINGS, ["What is it?", CORPUS_QUESTIONS[0]])
-    with pytest.raises(CorpusError, match=r"results/data/pairs.parquet: missing column\(s\) split"):
+    with pytest.raises(InputError, match=r"results/data/pairs.parquet: missing column\(s\) \['split'\]"):
         require_columns(pairs.drop(columns="split"), PAIRS_COLUMNS, "results/data/pairs.parquet")
     with pytest.raises(CorpusError, match="background_terms: 5000 requested"):
         synthetic_corpus(pairs, terms, annotations, {**SETTINGS, "background_terms": 5000}, SYSTEM, seed=0)

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 import torch
 
+from latentfacts.checksums import write_checksums
 from latentfacts.model.finetune import TrainConfig, resume, save_epoch, train_epoch, training_examples
 from latentfacts.model.lm import ModelInputError, load_model, load_tokenizer, with_each_adapter
 from latentfacts.model.prompts import encode_facts, end_of_turn_id
@@ -139,6 +140,7 @@ def test_templates_rotate_so_every_fact_sees_each_template_equally():
 def test_adapters_swapped_on_one_base_model_score_as_freshly_loaded_ones(setting, trained, tmp_path):
     tokenizer, evaluation = setting[0], trained["evaluation"]
     trained["model"].save_pretrained(tmp_path / "last")
+    write_checksums(tmp_path / "last")
     adapters = [str(trained["epoch_one"]), None, str(tmp_path / "last"), str(trained["epoch_one"])]
     model_config = {"name_or_path": tiny_lm_dir(), "dtype": "float32", "device": "cpu", "trust_remote_code": False}
 

@@ -2,24 +2,23 @@
 
 import json
 
-import pandas as pd
-
 from latentfacts.analysis.figures import save
 from latentfacts.measurements.augmentation import compare_template_modes
 from latentfacts.analysis.run_facts import read_run
 from latentfacts.measurements.figures import augmentation
 from latentfacts.rulelog import log_to
+from latentfacts.tables import read_table
 
 
 def main(smk):
     paths = {name: getattr(smk.input, name) for name in ("pairs", "covariates", "baseline")}
     paths |= {tuple(key): path for key, path in zip(smk.params.eval_arm_seed_epochs, smk.input.evals)}
-    evals = {key: pd.read_parquet(path) for key, path in paths.items() if isinstance(key, tuple)}
-    probes = {tuple(key): pd.read_parquet(path) for key, path in zip(smk.params.probe_arm_seeds, smk.input.probes)}
+    evals = {key: read_table(path) for key, path in paths.items() if isinstance(key, tuple)}
+    probes = {tuple(key): read_table(path) for key, path in zip(smk.params.probe_arm_seeds, smk.input.probes)}
     gaps, ratios, models = compare_template_modes(
-        pd.read_parquet(paths["pairs"]),
-        pd.read_parquet(paths["covariates"]),
-        pd.read_parquet(paths["baseline"]),
+        read_table(paths["pairs"]),
+        read_table(paths["covariates"]),
+        read_table(paths["baseline"]),
         evals,
         probes,
         smk.params.modes,

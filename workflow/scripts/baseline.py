@@ -1,18 +1,18 @@
 """Score every fact under the base model and sample it: results/baseline.parquet (known/latent/unknown)."""
 
-import pandas as pd
 import torch
 
 from latentfacts.model.evaluation import baseline_table, evaluation_examples
 from latentfacts.model.lm import load_model_for, load_tokenizer_for
 from latentfacts.rulelog import log_to
+from latentfacts.tables import read_table
 
 
 def main(smk):
     torch.set_num_threads(smk.threads)
     params = smk.params
     model_config = {**params.model, "device": smk.resources.device}
-    pairs = pd.read_parquet(smk.input.pairs)
+    pairs = read_table(smk.input.pairs)
     tokenizer = load_tokenizer_for(model_config)
     examples = evaluation_examples(tokenizer, pairs, params.prompts)
     model = load_model_for(model_config)

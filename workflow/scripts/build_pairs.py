@@ -1,14 +1,13 @@
 """Draw the seeded, frequency-stratified term -> identifier pairs and their split."""
 
-import pandas as pd
-
 from latentfacts.data.pairs import build_pairs
 from latentfacts.rulelog import log_to
+from latentfacts.tables import read_table
 
 
 def main(smk):
-    terms = pd.read_parquet(smk.input.terms)
-    annotations = pd.read_parquet(smk.input.annotations)
+    terms = read_table(smk.input.terms)
+    annotations = read_table(smk.input.annotations)
     pairs = build_pairs(terms, annotations, smk.params.ontologies, smk.params.pairs, smk.params.seed)
     print(pairs.groupby(["ontology", "bin", "split"]).size().unstack(fill_value=0).to_string())
     pairs.to_parquet(smk.output[0], index=False)

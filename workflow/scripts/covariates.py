@@ -1,13 +1,12 @@
 """Join pairs, term properties, annotation counts and frequencies into one row per fact."""
 
-import pandas as pd
-
 from latentfacts.data.covariates import build_covariates
 from latentfacts.rulelog import log_to
+from latentfacts.tables import read_table
 
 
 def main(smk):
-    tables = {name: pd.read_parquet(path) for name, path in smk.input.items()}
+    tables = {name: read_table(path) for name, path in smk.input.items()}
     covariates = build_covariates(tables["pairs"], tables["terms"], tables["annotations"], tables["frequency"])
     print(covariates.describe().to_string())
     covariates.to_parquet(smk.output[0], index=False)

@@ -2,14 +2,13 @@
 
 import json
 
-import pandas as pd
-
 from latentfacts.analysis.cox import fit_cox
 from latentfacts.rulelog import log_to
+from latentfacts.tables import read_table
 
 
 def main(smk):
-    table = pd.read_parquet(smk.input[0])
+    table = read_table(smk.input[0])
     hazard_ratios, ph, facts = fit_cox(
         table, smk.params.columns, smk.params.penalizer, smk.params.ph_alpha, smk.params.firth_min_events_per_covariate
     )

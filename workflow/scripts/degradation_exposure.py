@@ -4,12 +4,13 @@ import pandas as pd
 
 from latentfacts.analysis.degradation import degradation_comparison
 from latentfacts.rulelog import log_to
+from latentfacts.tables import read_table
 
 
 def main(smk):
     curves, tests = [], []
     for endpoint, horizon in smk.params.horizons.items():
-        curve, test = degradation_comparison(pd.read_parquet(smk.input[endpoint]), horizon, smk.params.permutation)
+        curve, test = degradation_comparison(read_table(smk.input[endpoint]), horizon, smk.params.permutation)
         curves.append(curve.assign(endpoint=endpoint))
         tests.append(test.assign(endpoint=endpoint))
     curves, tests = pd.concat(curves, ignore_index=True), pd.concat(tests, ignore_index=True)

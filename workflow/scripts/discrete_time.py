@@ -2,14 +2,13 @@
 
 import json
 
-import pandas as pd
-
 from latentfacts.analysis.discrete_time import fit_discrete
 from latentfacts.rulelog import log_to
+from latentfacts.tables import read_table
 
 
 def main(smk):
-    table = pd.read_parquet(smk.input[0])
+    table = read_table(smk.input[0])
     hazard_ratios, facts = fit_discrete(table, smk.params.columns, smk.params.min_events)
     print(hazard_ratios.to_string(index=False))
     hazard_ratios.to_parquet(smk.output.hazard_ratios, index=False)

@@ -1,13 +1,12 @@
 """Acquisition rate per epoch by knowledge class, its peak and the convergence epoch."""
 
-import pandas as pd
-
 from latentfacts.analysis.dynamics import dynamics
 from latentfacts.rulelog import log_to
+from latentfacts.tables import read_table
 
 
 def main(smk):
-    acquisition = pd.read_parquet(smk.input[0])
+    acquisition = read_table(smk.input[0])
     curves, summary = dynamics(
         acquisition,
         smk.params.horizon,

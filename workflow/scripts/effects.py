@@ -1,13 +1,12 @@
 """Hazard ratios of one endpoint per epoch band, per seed and with the continuous exposure."""
 
-import pandas as pd
-
 from latentfacts.analysis.effects import effects
 from latentfacts.rulelog import log_to
+from latentfacts.tables import read_table
 
 
 def main(smk):
-    table = pd.read_parquet(smk.input[0])
+    table = read_table(smk.input[0])
     result = effects(
         table,
         smk.wildcards.endpoint,

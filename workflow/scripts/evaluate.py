@@ -2,13 +2,13 @@
 loaded once and the epochs' adapters swapped on it: results/{run}/seed{s}/eval/epoch_{e}.parquet
 (epoch 0: the base model)."""
 
-import pandas as pd
 import torch
 
 from latentfacts.model.evaluation import evaluation_examples, recall_note, run_tables, sampling_from_config
 from latentfacts.model.lm import load_tokenizer_for
 from latentfacts.progress import Progress
 from latentfacts.rulelog import log_to
+from latentfacts.tables import read_table
 
 
 def main(smk):
@@ -16,7 +16,7 @@ def main(smk):
     params = smk.params
     model_config = {**params.model, "device": smk.resources.device}
     tokenizer = load_tokenizer_for(model_config)
-    pairs = pd.read_parquet(smk.input.pairs)
+    pairs = read_table(smk.input.pairs)
     examples = evaluation_examples(tokenizer, pairs, params.prompts)
     # epoch 0 is the base model itself; every other epoch has its checkpoint among the inputs
     adapters = iter(smk.input.checkpoints)

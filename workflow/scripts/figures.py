@@ -8,19 +8,20 @@ import pandas as pd
 from latentfacts.analysis import figures
 from latentfacts.analysis.run_facts import read_run
 from latentfacts.rulelog import log_to
+from latentfacts.tables import read_table
 
 
 def main(smk):
     run = read_run(smk.input.run)
     stable_k, min_at_risk = smk.params.stable_k, smk.params.min_at_risk
-    trajectories = pd.read_parquet(smk.input.trajectories)
-    km_curves = pd.read_parquet(smk.input.km_curves)
+    trajectories = read_table(smk.input.trajectories)
+    km_curves = read_table(smk.input.km_curves)
     hazard_ratios = pd.read_csv(smk.input.hazard_ratios)
     models = pd.read_csv(smk.input.models)
     effects = pd.read_csv(smk.input.effects, dtype={"seed": str})
-    dynamics = pd.read_parquet(smk.input.dynamics)
+    dynamics = read_table(smk.input.dynamics)
     # degradation compares trained with withheld facts (all are known at baseline)
-    exposure = pd.read_parquet(smk.input.degradation_curves)
+    exposure = read_table(smk.input.degradation_curves)
     exposure = exposure[exposure["seed"] == "pooled"].rename(columns={"exposure": "group"})
     curves = {question: km_curves for question in figures.QUESTIONS} | {"degradation": exposure}
     drawn = {

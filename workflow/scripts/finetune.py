@@ -2,13 +2,13 @@
 model loaded once: results/{run}/seed{s}/finetune/epoch_{e}/ (adapter and training state). A killed
 job continues from its last finished epoch (see latentfacts.model.training_run)."""
 
-import pandas as pd
 import torch
 
 from latentfacts.model.finetune import TrainConfig
 from latentfacts.model.lm import load_model_for, load_tokenizer_for
 from latentfacts.model.training_run import ResumeState, fingerprint, train_run
 from latentfacts.rulelog import log_to
+from latentfacts.tables import read_table
 
 
 def main(smk):
@@ -16,8 +16,8 @@ def main(smk):
     params = smk.params
     prompts = {**params.prompts, "train_templates": params.train_templates}
     cfg = TrainConfig.from_config(params.finetune, prompts, int(smk.wildcards.seed))
-    pairs = pd.read_parquet(smk.input.pairs)
-    withdrawn = pd.read_parquet(smk.input.withdrawn)["fact_id"] if smk.input.withdrawn else ()
+    pairs = read_table(smk.input.pairs)
+    withdrawn = read_table(smk.input.withdrawn)["fact_id"] if smk.input.withdrawn else ()
     state = ResumeState(smk.resources.resume, fingerprint(dict(params.items()), list(smk.input)))
     model_config = {**params.model, "device": smk.resources.device}
     train_run(

@@ -1,11 +1,10 @@
 """Stack the Cox and discrete-time results of every endpoint into the report's three tables."""
 
-import json
-
 import pandas as pd
 
 from latentfacts.rulelog import log_to
 from latentfacts.analysis.summary import model_row
+from latentfacts.tables import read_json, read_table
 
 
 def main(smk):
@@ -15,10 +14,9 @@ def main(smk):
             ("cox", smk.input.cox[i], smk.input.cox_models[i]),
             ("discrete", smk.input.discrete[i], smk.input.discrete_models[i]),
         ]:
-            hazard_ratios.append(pd.read_parquet(table).assign(endpoint=endpoint, model=model))
-            with open(facts) as stream:
-                models.append({"endpoint": endpoint, "model": model, **model_row(json.load(stream))})
-        ph.append(pd.read_parquet(smk.input.ph[i]).assign(endpoint=endpoint))
+            hazard_ratios.append(read_table(table).assign(endpoint=endpoint, model=model))
+            models.append({"endpoint": endpoint, "model": model, **model_row(read_json(facts))})
+        ph.append(read_table(smk.input.ph[i]).assign(endpoint=endpoint))
     hazard_ratios = pd.concat(hazard_ratios, ignore_index=True)
     hazard_ratios = hazard_ratios[["endpoint", "model", *hazard_ratios.columns[:-2]]]
     ph = pd.concat(ph, ignore_index=True)

@@ -8,6 +8,7 @@ from latentfacts.model.prompts import encode_facts
 from latentfacts.progress import Progress
 from latentfacts.rulelog import log_to
 from latentfacts.model.scoring import score_examples
+from latentfacts.tables import read_table
 
 
 def main(smk):
@@ -16,7 +17,7 @@ def main(smk):
     torch.set_num_threads(smk.threads)
     params = smk.params
     model_config = {**params.model, "device": smk.resources.device}
-    facts = pd.read_parquet(smk.input.pairs).query("split == 'train'")
+    facts = read_table(smk.input.pairs).query("split == 'train'")
     templates = params.prompts["templates"]
     tokenizer = load_tokenizer_for(model_config)
     examples = encode_facts(tokenizer, facts, params.prompts["system_message"], templates, range(len(templates)))

@@ -4,12 +4,13 @@ import pandas as pd
 
 from latentfacts.analysis.kaplan_meier import kaplan_meier
 from latentfacts.rulelog import log_to
+from latentfacts.tables import read_table
 
 
 def main(smk):
     curves, tests, rmsts = [], [], []
     for endpoint, horizon in smk.params.horizons.items():
-        curve, test, rmst = kaplan_meier(pd.read_parquet(smk.input[endpoint]), horizon, smk.params.permutation)
+        curve, test, rmst = kaplan_meier(read_table(smk.input[endpoint]), horizon, smk.params.permutation)
         curves.append(curve.assign(endpoint=endpoint))
         tests.append({"endpoint": endpoint, **test})
         rmsts.append(rmst.assign(endpoint=endpoint))

@@ -4,12 +4,13 @@ import pandas as pd
 
 from latentfacts.analysis.km_contrasts import km_contrasts
 from latentfacts.rulelog import log_to
+from latentfacts.tables import read_table
 
 
 def main(smk):
     tables = []
     for endpoint, horizon in smk.params.horizons.items():
-        table = km_contrasts(pd.read_parquet(smk.input[endpoint]), horizon, smk.params.replicates, smk.params.seed)
+        table = km_contrasts(read_table(smk.input[endpoint]), horizon, smk.params.replicates, smk.params.seed)
         tables.append(table.assign(endpoint=endpoint))
     table = pd.concat(tables, ignore_index=True)
     table = table[["endpoint", *table.columns[:-1]]]

@@ -17,6 +17,7 @@ from latentfacts.measurements.probing import (
 )
 from latentfacts.progress import Progress
 from latentfacts.rulelog import log_to
+from latentfacts.tables import read_table
 
 
 def main(smk):
@@ -25,7 +26,7 @@ def main(smk):
     torch.set_num_threads(smk.threads)
     params = smk.params
     model_config = {**params.model, "device": smk.resources.device}
-    facts = pd.read_parquet(smk.input.pairs).query("split == 'train'").sort_values("fact_id").reset_index(drop=True)
+    facts = read_table(smk.input.pairs).query("split == 'train'").sort_values("fact_id").reset_index(drop=True)
     digits = np.array(
         [identifier_digit(i, params.digit_position) for i in facts["id"]]
     )  # fails before any model work

@@ -3,14 +3,13 @@
 import json
 import os
 
-import pandas as pd
-
 from latentfacts.data.frequency import corpus_frequency
 from latentfacts.rulelog import log_to
+from latentfacts.tables import read_table
 
 
 def main(smk):
-    pairs = pd.read_parquet(smk.input.pairs)
+    pairs = read_table(smk.input.pairs)
     if smk.params.source == "corpus":
         table = corpus_frequency(pairs, smk.input.corpus)
     else:

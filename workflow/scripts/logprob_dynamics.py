@@ -2,18 +2,17 @@
 
 import json
 
-import pandas as pd
-
 from latentfacts.analysis.figures import save
 from latentfacts.analysis.run_facts import read_run
 from latentfacts.measurements.logprob_dynamics import effectivity, gain_by_epoch, logprob_gains, threshold_summary
 from latentfacts.measurements.figures import logprob_dynamics
 from latentfacts.rulelog import log_to
 from latentfacts.measurements.runs import read_evals
+from latentfacts.tables import read_table
 
 
 def main(smk):
-    pairs = pd.read_parquet(smk.input.pairs)[["fact_id", "ontology", "split"]]
+    pairs = read_table(smk.input.pairs)[["fact_id", "ontology", "split"]]
     evals = read_evals(dict(zip(smk.params.seed_epochs, smk.input.evals)))
     gains = logprob_gains(evals).merge(pairs, on="fact_id", validate="many_to_one")
     effect = effectivity(gains).merge(pairs, on="fact_id", validate="many_to_one")

@@ -10,12 +10,13 @@ from latentfacts.measurements.forgetting import fit_power_law, iqr_outliers, mea
 from latentfacts.measurements.figures import retainability as retainability_figure
 from latentfacts.rulelog import log_to
 from latentfacts.measurements.runs import read_evals
+from latentfacts.tables import read_table
 
 
 def main(smk):
     params = smk.params
     withdrawn = pd.concat(
-        [pd.read_parquet(path).assign(seed=seed) for seed, path in zip(params.seeds, smk.input.withdrawn)]
+        [read_table(path).assign(seed=seed) for seed, path in zip(params.seeds, smk.input.withdrawn)]
     )
     evals = read_evals(dict(zip(params.seed_epochs, smk.input.evals)))
     table = retainability(evals, withdrawn, params.after_epoch, params.min_gain)

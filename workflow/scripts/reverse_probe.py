@@ -12,6 +12,7 @@ from latentfacts.progress import Progress
 from latentfacts.rulelog import log_to
 from latentfacts.measurements.runs import read_evals
 from latentfacts.model.scoring import score_examples
+from latentfacts.tables import read_table
 
 
 def main(smk):
@@ -20,7 +21,7 @@ def main(smk):
     torch.set_num_threads(smk.threads)
     params = smk.params
     model_config = {**params.model, "device": smk.resources.device}
-    pairs = pd.read_parquet(smk.input.pairs)
+    pairs = read_table(smk.input.pairs)
     forward = read_evals(dict(zip(params.seed_epochs, smk.input.evals)))
     sampling = sampling_from_config(params.sampling)
     tokenizer = load_tokenizer_for(model_config)

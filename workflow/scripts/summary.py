@@ -7,6 +7,7 @@ import pandas as pd
 from latentfacts.analysis.summary import Tables, headline_rows, headline_table, markdown, proportional_hazards_lines
 from latentfacts.rulelog import log_to
 from latentfacts.analysis.run_facts import with_run_header
+from latentfacts.tables import read_table
 
 
 def main(smk):
@@ -18,11 +19,11 @@ def main(smk):
         seeds=smk.params.seeds,
     )
     rows = headline_rows(
-        trajectories=pd.read_parquet(smk.input.trajectories),
+        trajectories=read_table(smk.input.trajectories),
         hazard_ratios=pd.read_csv(smk.input.hazard_ratios),
         models=pd.read_csv(smk.input.models),
         tables=tables,
-        generalization=pd.read_parquet(smk.input.generalization),
+        generalization=read_table(smk.input.generalization),
         epochs=smk.params.epochs,
         horizons=smk.params.horizons,
     )

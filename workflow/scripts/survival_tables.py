@@ -1,13 +1,12 @@
 """Build the survival table of every endpoint from trajectories.parquet."""
 
-import pandas as pd
-
 from latentfacts.rulelog import log_to
 from latentfacts.analysis.survival import ENDPOINTS, survival_table
+from latentfacts.tables import read_table
 
 
 def main(smk):
-    trajectories = pd.read_parquet(smk.input[0])
+    trajectories = read_table(smk.input[0])
     for endpoint in ENDPOINTS:
         table = survival_table(
             trajectories,

@@ -1,26 +1,22 @@
 """Write the synthetic pretraining corpus, each fact planted a seeded number of times, and its counts."""
 
-import pandas as pd
-
 from latentfacts.basemodel.corpus import (
     ANNOTATIONS_COLUMNS,
     PAIRS_COLUMNS,
     TERMS_COLUMNS,
     check_settings,
-    require_columns,
     synthetic_corpus,
     write_corpus,
 )
 from latentfacts.rulelog import log_to
+from latentfacts.tables import read_table
 
 
 def main(smk):
     settings = smk.params.corpus
     check_settings(settings, smk.params.prompts["templates"])
-    tables = {}
-    for name, columns in [("pairs", PAIRS_COLUMNS), ("terms", TERMS_COLUMNS), ("annotations", ANNOTATIONS_COLUMNS)]:
-        tables[name] = pd.read_parquet(smk.input[name])
-        require_columns(tables[name], columns, smk.input[name])
+    columns = {"pairs": PAIRS_COLUMNS, "terms": TERMS_COLUMNS, "annotations": ANNOTATIONS_COLUMNS}
+    tables = {name: read_table(smk.input[name], columns[name]) for name in columns}
     documents, counts = synthetic_corpus(
         tables["pairs"], tables["terms"], tables["annotations"], settings, smk.params.prompts["system_message"], smk.params.seed
     )

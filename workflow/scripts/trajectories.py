@@ -1,20 +1,19 @@
 """Join every seed's per-epoch eval tables with pairs, baseline and covariates into trajectories.parquet."""
 
-import pandas as pd
-
 from latentfacts.rulelog import log_to
 from latentfacts.analysis.trajectories import build_trajectories
+from latentfacts.tables import read_table
 
 
 def main(smk):
     keys = [tuple(key) for key in smk.params.eval_keys]
     paths = {"pairs": smk.input.pairs, "covariates": smk.input.covariates, "baseline": smk.input.baseline}
     paths.update(zip(keys, smk.input.evals))
-    evals = {key: pd.read_parquet(paths[key]) for key in keys}
+    evals = {key: read_table(paths[key]) for key in keys}
     trajectories = build_trajectories(
-        pd.read_parquet(smk.input.pairs),
-        pd.read_parquet(smk.input.covariates),
-        pd.read_parquet(smk.input.baseline),
+        read_table(smk.input.pairs),
+        read_table(smk.input.covariates),
+        read_table(smk.input.baseline),
         evals,
         paths,
     )

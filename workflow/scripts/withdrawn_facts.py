@@ -4,10 +4,11 @@ import pandas as pd
 
 from latentfacts.measurements.arms import withdrawn_facts
 from latentfacts.rulelog import log_to
+from latentfacts.tables import read_table
 
 
 def main(smk):
-    pairs = pd.read_parquet(smk.input.pairs)
+    pairs = read_table(smk.input.pairs)
     params = smk.params
     trained = pairs.loc[pairs["split"] == "train", "fact_id"]
     chosen = withdrawn_facts(trained, params.fraction, params.seed, int(smk.wildcards.seed))

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from latentfacts.schemas import columns
+from latentfacts.tables import EVAL_COLUMNS, InputError, require_columns
 
 PAIRS_COLUMNS = ["fact_id", "ontology", "id", "label", "split", "bin"]
 COVARIATE_COLUMNS = [
@@ -19,18 +19,7 @@ COVARIATE_COLUMNS = [
     "id_leading_zeros",
 ]
 BASELINE_COLUMNS = ["fact_id", "correct", "p_sample", "knowledge"]
-EVAL_COLUMNS = columns("eval")
 KNOWLEDGE_CLASSES = ["known", "latent", "unknown"]
-
-
-class InputError(ValueError):
-    """An input table does not follow the data contract; the message names the file."""
-
-
-def require_columns(table, columns, path):
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise InputError(f"{path}: missing column(s) {missing}; expected at least {columns}")
 
 
 def require_facts(table, facts, path):

@@ -40,12 +40,6 @@ class CorpusError(ValueError):
     """An input table or setting cannot make a corpus; the message names the file or key."""
 
 
-def require_columns(frame, columns, source):
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise CorpusError(f"{source}: missing column(s) {', '.join(missing)} (expected at least {', '.join(columns)})")
-
-
 def check_settings(corpus_settings, templates):
     """Settings errors that the config schema cannot express, raised before any work."""
     if len(corpus_settings["phrasing_weights"]) != len(corpus_settings["phrasings"]):

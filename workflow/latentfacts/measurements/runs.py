@@ -5,15 +5,14 @@ import os
 
 import pandas as pd
 
-from latentfacts.analysis.trajectories import EVAL_COLUMNS, InputError, require_columns
+from latentfacts.tables import EVAL_COLUMNS, InputError, read_table
 
 
 def read_evals(paths):
     """Stack the evaluation tables {(seed, epoch): path} into one table with a `seed` column."""
     tables = []
     for (seed, epoch), path in sorted(paths.items()):
-        table = pd.read_parquet(path)
-        require_columns(table, EVAL_COLUMNS, path)
+        table = read_table(path, EVAL_COLUMNS)
         if not (table["epoch"] == epoch).all():
             raise InputError(f"{path}: epoch column must be {epoch} throughout")
         tables.append(table[EVAL_COLUMNS].assign(seed=seed))
@@ -26,6 +25,4 @@ def read_seen_order(checkpoint):
     """The order a fine-tuning epoch saw its facts (`seen_order.parquet` in the epoch's directory):
     fact_id and the optimizer `step` whose batch held it."""
     path = os.path.join(checkpoint, "seen_order.parquet")
-    table = pd.read_parquet(path)
-    require_columns(table, ["fact_id", "step"], path)
-    return table
+    return read_table(path, ["fact_id", "step"])

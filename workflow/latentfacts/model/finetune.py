@@ -19,6 +19,7 @@ import pandas as pd
 import torch
 from latentfacts.progress import tracked
 
+from latentfacts.checksums import verify_checksums, write_checksums
 from latentfacts.model.prompts import encode_facts, train_template
 from latentfacts.model.scoring import target_logits
 
@@ -161,7 +162,8 @@ def train_epoch(model, optimizer, scheduler, examples, cfg, epoch, pad_id, progr
 
 
 def save_epoch(directory, model, optimizer, scheduler, seen_order, log):
-    """Adapter (safetensors), training state and logs of one epoch, written into `directory`."""
+    """Adapter (safetensors), training state and logs of one epoch, written into `directory`, and
+    last the checksums of them all."""
     os.makedirs(directory, exist_ok=True)
     model.save_pretrained(directory)
     torch.save(
@@ -171,6 +173,7 @@ def save_epoch(directory, model, optimizer, scheduler, seen_order, log):
     seen_order.to_parquet(os.path.join(directory, "seen_order.parquet"), index=False)
     with open(os.path.join(directory, "train_log.json"), "w") as stream:
         json.dump(log, stream, indent=1)
+    write_checksums(directory)
 
 
 def load_state(directory):
@@ -193,6 +196,7 @@ def resume(base_model, previous, cfg, n_facts):
         return model, optimizer, scheduler
     from peft import PeftModel
 
+    verify_checksums(previous)
     model = PeftModel.from_pretrained(base_model, previous, is_trainable=True)
     optimizer, scheduler = optimizer_and_scheduler(model, cfg, n_facts)
     state = load_state(previous)

@@ -9,6 +9,8 @@ Heavy imports (torch, transformers, peft) happen inside the functions, so a rule
 import os
 import re
 
+from latentfacts.checksums import verify_checksums
+
 # The value of model.name_or_path that selects the tiny Llama the workflow pretrains itself, and the
 # directory `pretrain_base` writes it to: the only model directory any rule writes.
 EMBEDDED = "embedded"
@@ -83,8 +85,10 @@ def load_tokenizer(name_or_path, chat_template=None, trust_remote_code=False):
 
 
 def check_adapter(adapter):
+    """An adapter directory must hold a PEFT adapter whose files match the checksums saved with it."""
     if not os.path.isfile(os.path.join(adapter, "adapter_config.json")):
         raise ModelInputError(f"adapter directory {adapter!r} has no adapter_config.json")
+    verify_checksums(adapter)
 
 
 def load_model(name_or_path, dtype="float32", device="cpu", adapter=None, trust_remote_code=False):
