@@ -86,3 +86,19 @@ def test_truncated_gzip_is_reported(tmp_path):
 def test_missing_file_is_named(tmp_path):
     with pytest.raises(InputFileError, match="nowhere.obo: file not found"):
         read_ontology(tmp_path / "nowhere.obo")
+
+
+@pytest.mark.parametrize("packed", [False, True], ids=["plain", "gzip"])
+def test_byte_order_mark_is_accepted(tmp_path, packed):
+    text = "\ufeff" + (DATA / "hpo_mini.obo").read_text()
+    path = tmp_path / "hp.obo"
+    path.write_bytes(gzip.compress(text.encode()) if packed else text.encode())
+    assert terms_table(read_ontology(path), "HPO").equals(hpo_terms().reset_index()[terms_table(read_ontology(DATA / "hpo_mini.obo"), "HPO").columns])
+
+
+def test_bytes_that_are_not_utf8_name_the_line(tmp_path):
+    bad = tmp_path / "hp.obo"
+    bad.write_bytes((DATA / "hpo_mini.obo").read_text().replace("Café", "Caf\xe9").encode("latin-1"))
+    line = next(n for n, text in enumerate((DATA / "hpo_mini.obo").read_text().splitlines(), 1) if "Café" in text)
+    with pytest.raises(InputFileError, match=rf"hp\.obo:{line}: not UTF-8 text"):
+        read_ontology(bad)

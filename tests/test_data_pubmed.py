@@ -148,6 +148,19 @@ def test_unexpected_answer_is_a_clear_error(tmp_path):
             pubmed_counts(PAIRS, tmp_path / "c.jsonl", base_url=server.base_url, backoff=0.01)
 
 
+def test_answer_is_quoted_only_when_the_request_carries_no_api_key(tmp_path, caplog):
+    echo = "<html>Bad request: esearch.fcgi?db=pmc&api_key=SECRET</html>"
+    with EutilsServer(body=echo) as server:
+        with pytest.raises(PubMedError) as keyless:
+            pubmed_counts(PAIRS, tmp_path / "a.jsonl", base_url=server.base_url, backoff=0.01)
+        with pytest.raises(PubMedError) as keyed:
+            pubmed_counts(PAIRS, tmp_path / "b.jsonl", base_url=server.base_url, api_key="SECRET", backoff=0.01)
+    assert echo in str(keyless.value)
+    assert "a body not shown because the request carries an API key" in str(keyed.value)
+    assert "SECRET" not in str(keyed.value) and "SECRET" not in repr(keyed.value.__cause__)
+    assert "SECRET" not in caplog.text
+
+
 def test_unreachable_server_is_a_clear_error(tmp_path):
     with EutilsServer() as server:
         dead_url = server.base_url

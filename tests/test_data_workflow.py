@@ -1,6 +1,7 @@
 """The data rules through Snakemake on the embedded resources, and bad inputs at the workflow level."""
 
 import gzip
+import json
 import shutil
 import time
 
@@ -34,6 +35,10 @@ def test_data_rules_on_embedded_resources(project):
     assert covariates.isna().sum().sum() == 0
     provenance = yaml.safe_load((project / "resources/downloads/hp_obo.provenance.json").read_text())
     assert provenance["data_version"] == "hp/releases/2025-01-16"
+    report = json.loads((project / "results/data/annotations_report.json").read_text())
+    assert set(report) == {"HPO", "GO"} and all(entry["warning"] is None for entry in report.values())
+    assert report["GO"]["rows_counted"] > 0 and report["GO"]["file"] == "resources/downloads/go_annotations"
+    assert "annotation rows counted (gaf)" in (project / "results/logs/annotation_counts.log").read_text()
 
     fresh(project)
     started = time.monotonic()
@@ -85,5 +90,27 @@ def test_bad_obo_fails_with_file_and_line_and_leaves_no_output(project):
     proc = run_snakemake(project, "results/data/terms.parquet", check=False)
     log = (project / "results/logs/parse_ontology.log").read_text()
     assert proc.returncode != 0
-    assert "resources/downloads/hp_obo:1: not an OBO file" in log
+    assert "source 'hp_obo' (resources/embedded/hp.obo.gz) fetched to resources/downloads/hp_obo:1: not an OBO file" in log
     assert not (project / "results/data/terms.parquet").exists()
+
+
+def test_annotation_file_without_rows_fails_naming_its_source_and_leaves_no_output(project):
+    header = gzip.decompress((project / "resources/embedded/phenotype.hpoa.gz").read_bytes()).decode().splitlines(keepends=True)
+    (project / "resources/embedded/phenotype.hpoa.gz").write_bytes(gzip.compress("".join(header[:5]).encode()))
+    proc = run_snakemake(project, "results/data/annotations.parquet", check=False)
+    log = (project / "results/logs/annotation_counts.log").read_text()
+    assert proc.returncode != 0
+    assert (
+        "source 'hpo_annotations' (resources/embedded/phenotype.hpoa.gz) fetched to resources/downloads/hpo_annotations: "
+        "0 annotation rows counted: expected a HPOA file with annotations"
+    ) in log
+    assert not (project / "results/data/annotations.parquet").exists()
+    assert not (project / "results/data/annotations_report.json").exists()
+
+
+def test_yaml_error_in_a_configfile_is_named_with_its_line_under_verbose(project):
+    (project / "mine.yaml").write_text("seed: 1\nsources:\n  hp_obo:\n    path: [unclosed\n  go_obo: x\n")
+    proc = run_snakemake(project, "-n", "--configfile", "mine.yaml", check=False)
+    assert proc.returncode != 0 and "Config file is not valid JSON or YAML" in proc.stderr + proc.stdout
+    proc = run_snakemake(project, "-n", "--configfile", "mine.yaml", "--verbose", check=False)
+    assert proc.returncode != 0 and 'in "mine.yaml", line 4, column 11' in proc.stderr + proc.stdout

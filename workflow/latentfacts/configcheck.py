@@ -89,6 +89,12 @@ def check_model_choice(config):
 
 def check_config(config):
     sources = config["sources"]
+    for name, spec in sources.items():
+        if "url" in spec and not spec["url"].startswith("https://") and not spec.get("allow_http"):
+            raise ConfigError(
+                f"config key sources.{name}.url: {spec['url']!r} is not https; "
+                f"set sources.{name}.allow_http: true to download it unencrypted"
+            )
     for name, spec in config["ontologies"].items():
         for kind in ("obo", "annotations"):
             if spec[kind] not in sources:

@@ -51,9 +51,26 @@ def downloaded(source):
     return f"resources/downloads/{source}"
 
 
+def fetch_spec(source):
+    """The keys of a source that decide what `fetch` downloads (not how its file is read)."""
+    spec = config["sources"][source]
+    return {
+        key: spec[key] for key in ("path", "url", "sha256", "allow_http") if key in spec
+    }
+
+
 def ontology_sources(kind):
     """{ontology: downloaded file} for kind 'obo' or 'annotations'."""
     return {name: downloaded(spec[kind]) for name, spec in config["ontologies"].items()}
+
+
+def configured_sources(*kinds):
+    """{ontology: {kind: (source name, what fetch reads of it)}} for kinds 'obo', 'annotations': the
+    readers name the configured source, not only its downloaded copy."""
+    return {
+        name: {kind: (spec[kind], fetch_spec(spec[kind])) for kind in kinds}
+        for name, spec in config["ontologies"].items()
+    }
 
 
 def pubmed_setting(key):

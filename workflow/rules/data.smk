@@ -18,8 +18,10 @@ rule fetch:
     resources:
         mem_mb=500,
         runtime=30,
+        # a cap, not a reason to fetch again: a resource, which Snakemake never compares with the last run
+        download_max_mb=config["fetch"]["max_megabytes"],
     params:
-        spec=lambda w: config["sources"][w.source],
+        spec=lambda w: fetch_spec(w.source),
     script:
         "../scripts/fetch.py"
 
@@ -37,6 +39,8 @@ rule parse_ontology:
     resources:
         mem_mb=4000,
         runtime=20,
+    params:
+        sources=configured_sources("obo"),
     script:
         "../scripts/parse_ontology.py"
 
@@ -47,7 +51,8 @@ rule annotation_counts:
         obo=list(ontology_sources("obo").values()),
         annotations=list(ontology_sources("annotations").values()),
     output:
-        "results/data/annotations.parquet",
+        counts="results/data/annotations.parquet",
+        report="results/data/annotations_report.json",
     log:
         f"{LOGS}/annotation_counts.log",
     benchmark:
@@ -57,9 +62,20 @@ rule annotation_counts:
     resources:
         mem_mb=8000,
         runtime=30,
+        # when to warn, not what to count: a resource, which Snakemake never compares with the last run
+        max_unannotated_percent=config["annotations"]["max_unannotated_percent"],
     params:
-        ontologies=ONTOLOGIES,
-        formats=[spec["annotation_format"] for spec in config["ontologies"].values()],
+        ontologies={
+            name: {
+                "annotation_format": spec["annotation_format"],
+                "namespace": spec["namespace"],
+                "remap_obsolete": config["sources"][spec["annotations"]].get(
+                    "remap_obsolete", False
+                ),
+            }
+            for name, spec in config["ontologies"].items()
+        },
+        sources=configured_sources("obo", "annotations"),
     script:
         "../scripts/annotation_counts.py"
 

@@ -1,19 +1,29 @@
-"""Count direct and is_a-propagated annotations per term from HPOA / GAF files."""
+"""Count direct and is_a-propagated annotations per term from HPOA / GAF files, with a report."""
+
+import json
 
 import pandas as pd
 
-from latentfacts.data.annotations import READERS, annotation_counts
-from latentfacts.data.obo import read_ontology
+from latentfacts.data.annotations import ontology_annotations
+from latentfacts.data.fetch import named_source
 from latentfacts.rulelog import log_to
 
 
 def main(smk):
-    tables = []
-    for ontology, fmt, obo, annotations in zip(smk.params.ontologies, smk.params.formats, smk.input.obo, smk.input.annotations):
-        pairs = READERS[fmt](annotations)
-        print(f"{ontology}: {annotations}: {len(pairs)} annotation rows counted ({fmt})")
-        tables.append(annotation_counts(pairs, read_ontology(obo), ontology))
-    pd.concat(tables, ignore_index=True).to_parquet(smk.output[0], index=False)
+    tables, reports = [], {}
+    for ontology, obo, annotations in zip(smk.params.ontologies, smk.input.obo, smk.input.annotations):
+        settings = smk.params.ontologies[ontology]
+        sources = smk.params.sources[ontology]
+        # an error names the configured source of whichever file it is about
+        with named_source(obo, *sources["obo"]), named_source(annotations, *sources["annotations"]):
+            table, reports[ontology] = ontology_annotations(
+                ontology, obo, annotations, settings["annotation_format"], settings["namespace"],
+                settings["remap_obsolete"], smk.resources.max_unannotated_percent,
+            )  # fmt: skip
+        tables.append(table)
+    pd.concat(tables, ignore_index=True).to_parquet(smk.output.counts, index=False)
+    with open(smk.output.report, "w") as stream:
+        json.dump(reports, stream, indent=1, sort_keys=True)
 
 
 if "snakemake" in globals():

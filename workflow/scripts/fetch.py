@@ -5,7 +5,7 @@ from latentfacts.rulelog import log_to
 
 
 def main(smk):
-    provenance = fetch_source(smk.params.spec, smk.output.data)
+    provenance = fetch_source(smk.params.spec, smk.output.data, max_bytes=smk.resources.download_max_mb * 10**6)
     write_provenance(provenance, smk.output.provenance)
     print(provenance)
 

@@ -2,6 +2,7 @@
 
 import pandas as pd
 
+from latentfacts.data.fetch import named_source
 from latentfacts.data.obo import read_ontology, terms_table
 from latentfacts.rulelog import log_to
 
@@ -9,7 +10,8 @@ from latentfacts.rulelog import log_to
 def main(smk):
     tables = []
     for ontology, path in smk.input.items():
-        graph = read_ontology(path)
+        with named_source(path, *smk.params.sources[ontology]["obo"]):
+            graph = read_ontology(path)
         table = terms_table(graph, ontology)
         print(f"{ontology}: {path} data-version {graph.graph.get('data-version')}: {len(table)} terms")
         tables.append(table)

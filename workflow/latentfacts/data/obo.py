@@ -11,7 +11,7 @@ import networkx as nx
 import obonet
 import pandas as pd
 
-from latentfacts.data.fetch import InputFileError, open_text
+from latentfacts.data.fetch import InputFileError, numbered_lines, open_text
 
 
 def validate_obo(path):
@@ -25,18 +25,14 @@ def validate_obo(path):
                 raise InputFileError(path, f"[Term] stanza without '{tag}:' (truncated or not OBO?)", stanza_line)
 
     line_number, line = 0, "\n"
-    try:
-        with open_text(path) as stream:
-            for line_number, line in enumerate(stream, 1):
-                if line_number == 1 and not line.startswith("format-version:"):
-                    raise InputFileError(path, f"not an OBO file: first line is {line[:60]!r}, expected 'format-version: ...'", 1)
-                if line.startswith("["):
-                    check_term()
-                    stanza_line, tags = (line_number if line.strip() == "[Term]" else None), set()
-                elif ":" in line:
-                    tags.add(line.split(":", 1)[0])
-    except (EOFError, OSError, UnicodeDecodeError) as error:
-        raise InputFileError(path, f"unreadable after line {line_number} ({type(error).__name__}: {error}); truncated?") from error
+    for line_number, line in numbered_lines(path):
+        if line_number == 1 and not line.startswith("format-version:"):
+            raise InputFileError(path, f"not an OBO file: first line is {line[:60]!r}, expected 'format-version: ...'", 1)
+        if line.startswith("["):
+            check_term()
+            stanza_line, tags = (line_number if line.strip() == "[Term]" else None), set()
+        elif ":" in line:
+            tags.add(line.split(":", 1)[0])
     if line_number == 0:
         raise InputFileError(path, "empty file, expected an OBO ontology")
     if not line.endswith("\n"):
@@ -49,6 +45,26 @@ def read_ontology(path):
     validate_obo(path)
     with open_text(path) as stream:
         return obonet.read_obo(stream)
+
+
+def obsolete_terms(path):
+    """{id: the id its `replaced_by` names, or None} for every obsolete [Term] of an OBO file (obonet
+    drops obsolete terms, their replacements with them)."""
+    obsolete, stanza = {}, None
+
+    def close():
+        if stanza and stanza.get("is_obsolete") == "true":
+            obsolete[stanza["id"]] = stanza.get("replaced_by")
+
+    for _, line in numbered_lines(path):
+        if line.startswith("["):
+            close()
+            stanza = {} if line.strip() == "[Term]" else None
+        elif stanza is not None and ":" in line:
+            tag, value = line.split(":", 1)
+            stanza.setdefault(tag, value.split("!", 1)[0].strip())  # first value; `! comment` cut off
+    close()
+    return obsolete
 
 
 def is_a_graph(graph):

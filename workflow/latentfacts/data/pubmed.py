@@ -103,10 +103,10 @@ def esearch_count(query, base_url, params, retries, backoff, timeout=30):
         time.sleep(backoff * 2**attempt)
     try:
         return int(json.loads(body)["esearchresult"]["count"])
-    except (ValueError, KeyError, TypeError) as error:
-        raise PubMedError(
-            f"PubMed esearch for query {query!r}: expected JSON with esearchresult.count, got {body[:300]!r}"
-        ) from error
+    except (ValueError, KeyError, TypeError):
+        # An error page may echo the request URL, and with it the API key: then the body is not quoted.
+        got = "a body not shown because the request carries an API key" if "api_key" in params else repr(body[:300])
+        raise PubMedError(f"PubMed esearch for query {query!r}: expected JSON with esearchresult.count, got {got}") from None
 
 
 def pubmed_counts(
