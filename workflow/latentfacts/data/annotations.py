@@ -16,7 +16,7 @@ import networkx as nx
 import pandas as pd
 
 from latentfacts.data.fetch import InputFileError, numbered_lines
-from latentfacts.data.obo import alt_id_map, is_a_graph, obsolete_terms, read_ontology, terms_table
+from latentfacts.data.obo import alt_id_map, is_a_graph, obsolete_terms, read_ontology
 
 log = logging.getLogger(__name__)
 GAF_COLUMNS = 17  # GAF 2.1 and 2.2
@@ -81,7 +81,7 @@ def resolve_terms(pairs, graph, obsolete, remap_obsolete):
     `remap_obsolete` (else, or without one, its rows are dropped); an id the ontology does not know
     is dropped. `obsolete` is {obsolete id: replaced_by or None} (obo.obsolete_terms)."""
     primary = alt_id_map(graph)
-    terms = set(is_a_graph(graph))
+    terms = {node for node, data in graph.nodes(data=True) if "name" in data}  # the terms the file defines
     resolved = []
     tally = {"rows": len(pairs), "rows_remapped": 0, "rows_obsolete_dropped": 0, "rows_unknown_dropped": 0}
     for term, annotated in pairs:
@@ -121,13 +121,14 @@ def annotation_counts(pairs, graph, ontology):
     return pd.DataFrame(rows).astype({"n_annotations": "int64", "n_annotations_propagated": "int64"})
 
 
-def unannotated_share(counts, graph, ontology, namespace):
+def unannotated_share(counts, graph, namespace):
     """(share of candidate terms without a direct annotation, number of candidates): candidates are
     the terms of `namespace` (None: all), as build_pairs draws them."""
-    terms = terms_table(graph, ontology)
-    if namespace is not None:
-        terms = terms[terms["namespace"] == namespace]
-    candidates = counts[counts["id"].isin(terms["id"])]
+    default_namespace = (graph.graph.get("default-namespace") or [None])[0]
+    in_namespace = {
+        node for node, data in graph.nodes(data=True) if namespace is None or data.get("namespace", default_namespace) == namespace
+    }
+    candidates = counts[counts["id"].isin(in_namespace)]
     return float((candidates["n_annotations"] == 0).mean()) if len(candidates) else 1.0, len(candidates)
 
 
@@ -146,7 +147,7 @@ def ontology_annotations(ontology, obo, annotations, fmt, namespace, remap_obsol
         "" if remap_obsolete else " (remap_obsolete is off)", tally["rows_unknown_dropped"], obo, tally["rows_remapped"],
     )  # fmt: skip
     counts = annotation_counts(pairs, graph, ontology)
-    share, n_candidates = unannotated_share(counts, graph, ontology, namespace)
+    share, n_candidates = unannotated_share(counts, graph, namespace)
     warning = None
     if 100 * share > max_unannotated_percent:
         warning = (

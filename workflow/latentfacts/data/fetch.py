@@ -94,20 +94,28 @@ def open_text(path):
 
 
 def numbered_lines(path):
-    """Yield (line number, line) of a UTF-8 text file, gzipped or plain, as `open_text` reads it.
-    A read failure (truncated gzip, bytes that are not UTF-8) raises InputFileError naming the file
-    and the line; lines are decoded one at a time so that the line is known."""
+    """Yield (line number, line) of a UTF-8 text file read with `open_text`. A read failure
+    (truncated gzip, bytes that are not UTF-8) raises InputFileError naming the file and the line."""
     line_number = 0
     try:
-        with open_binary(path) as stream:
-            for line_number, raw in enumerate(stream, 1):
-                if raw.endswith(b"\r\n"):
-                    raw = raw[:-2] + b"\n"
-                yield line_number, raw.decode("utf-8-sig" if line_number == 1 else "utf-8")
+        with open_text(path) as stream:
+            for line_number, line in enumerate(stream, 1):
+                yield line_number, line
     except UnicodeDecodeError as error:
-        raise InputFileError(path, f"not UTF-8 text ({error})", line_number) from error
+        # the decoder works on blocks, so the line is found again in the raw bytes
+        raise InputFileError(path, f"not UTF-8 text ({error})", first_undecodable_line(path)) from error
     except (EOFError, OSError, zlib.error) as error:
         raise InputFileError(path, f"unreadable after line {line_number} ({type(error).__name__}: {error}); truncated?") from error
+
+
+def first_undecodable_line(path):
+    with open_binary(path) as stream:
+        for line_number, raw in enumerate(stream, 1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                return line_number
+    return None
 
 
 def obo_data_version(path):

@@ -47,6 +47,9 @@ def read_ontology(path):
         return obonet.read_obo(stream)
 
 
+OBSOLETE_TAGS = ("id:", "is_obsolete:", "replaced_by:")
+
+
 def obsolete_terms(path):
     """{id: the id its `replaced_by` names, or None} for every obsolete [Term] of an OBO file (obonet
     drops obsolete terms, their replacements with them)."""
@@ -60,7 +63,7 @@ def obsolete_terms(path):
         if line.startswith("["):
             close()
             stanza = {} if line.strip() == "[Term]" else None
-        elif stanza is not None and ":" in line:
+        elif stanza is not None and line.startswith(OBSOLETE_TAGS):
             tag, value = line.split(":", 1)
             stanza.setdefault(tag, value.split("!", 1)[0].strip())  # first value; `! comment` cut off
     close()
