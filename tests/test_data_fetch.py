@@ -198,6 +198,7 @@ def test_https_redirect_to_http_is_refused_unless_allowed(https_server, server, 
     assert provenance["final_url"] == url(server, "ok")
 
 
+@pytest.mark.workflow
 def test_http_source_without_allow_http_stops_the_dag(project):
     path = project / "config/config.yaml"
     config = yaml.safe_load(path.read_text())

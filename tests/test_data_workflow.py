@@ -94,6 +94,7 @@ def test_bad_obo_fails_with_file_and_line_and_leaves_no_output(project):
     assert not (project / "results/data/terms.parquet").exists()
 
 
+@pytest.mark.workflow
 def test_annotation_file_without_rows_fails_naming_its_source_and_leaves_no_output(project):
     header = gzip.decompress((project / "resources/embedded/phenotype.hpoa.gz").read_bytes()).decode().splitlines(keepends=True)
     (project / "resources/embedded/phenotype.hpoa.gz").write_bytes(gzip.compress("".join(header[:5]).encode()))
@@ -108,6 +109,7 @@ def test_annotation_file_without_rows_fails_naming_its_source_and_leaves_no_outp
     assert not (project / "results/data/annotations_report.json").exists()
 
 
+@pytest.mark.workflow
 def test_yaml_error_in_a_configfile_is_named_with_its_line_under_verbose(project):
     (project / "mine.yaml").write_text("seed: 1\nsources:\n  hp_obo:\n    path: [unclosed\n  go_obo: x\n")
     proc = run_snakemake(project, "-n", "--configfile", "mine.yaml", check=False)
