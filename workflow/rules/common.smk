@@ -95,12 +95,14 @@ def pubmed_manners():
 
 # The embedded model is pretrained by the workflow; any other is the user's, only ever read.
 PRETRAIN = config["model"]["name_or_path"] == EMBEDDED
-# `embedded` resolved to the directory it is pretrained into
+# `embedded` resolved to the directory it is pretrained into, with the date chat templates read
+# (prompts.date_string)
 MODEL = resolve_embedded(
     {
         key: config["model"][key]
         for key in ("name_or_path", "dtype", "trust_remote_code", "chat_template")
     }
+    | {"date_string": config["prompts"]["date_string"]}
 )
 # the sampling law of every score's p_sample (the baseline's Monte Carlo settings are its own)
 SAMPLING = {key: config["baseline"][key] for key in ("temperature", "top_k", "top_p")}

@@ -6,6 +6,7 @@ Heavy imports (torch, transformers, peft) happen inside the functions, so a rule
 `resolve_device` or the errors pays nothing for them.
 """
 
+import json
 import os
 import re
 
@@ -65,8 +66,37 @@ def check_model_location(name_or_path):
         )
 
 
-def load_tokenizer(name_or_path, chat_template=None, trust_remote_code=False):
-    """The tokenizer with a usable chat template (`chat_template` overrides its own) and a pad token."""
+def with_fixed_date(chat_template, date_string):
+    """`chat_template` reading `date_string` wherever it would read today's date: the variable
+    `date_string` (Llama 3.1-3.3 templates) is set, and the clock function `strftime_now` that
+    transformers offers templates is shadowed by a macro that returns it, whatever the format."""
+    quoted = json.dumps(date_string)
+    return (
+        # no whitespace control: the template's own text stays exactly as it was
+        f"{{% set date_string = {quoted} %}}"
+        f"{{% macro strftime_now(format) %}}{{{{ {quoted} }}}}{{% endmacro %}}"
+        + chat_template
+    )
+
+
+def check_stable_rendering(tokenizer, name_or_path):
+    """Refuse a chat template that renders the same conversation differently on two calls: every
+    score would then depend on when (or by chance how) the prompt was rendered."""
+    conversation = [{"role": "system", "content": "s"}, {"role": "user", "content": "q"}]
+    first, second = (
+        tokenizer.apply_chat_template(conversation, tokenize=False, add_generation_prompt=True) for _ in range(2)
+    )
+    if first != second:
+        raise ModelInputError(
+            f"the chat template of {name_or_path!r} renders the same conversation differently on two calls "
+            f"({first!r} then {second!r}): it reads something that changes (the clock, a random filter); "
+            "set config key model.chat_template to a template that does not"
+        )
+
+
+def load_tokenizer(name_or_path, chat_template=None, trust_remote_code=False, date_string=None):
+    """The tokenizer with a usable chat template (`chat_template` overrides its own), today's date in
+    it fixed to `date_string` when given, and a pad token."""
     from transformers import AutoTokenizer
 
     check_model_location(name_or_path)
@@ -78,6 +108,9 @@ def load_tokenizer(name_or_path, chat_template=None, trust_remote_code=False):
             f"tokenizer of {name_or_path!r} has no chat template and config key model.chat_template is null: "
             "set model.chat_template to a Jinja chat template"
         )
+    if date_string is not None:
+        tokenizer.chat_template = with_fixed_date(tokenizer.chat_template, date_string)
+    check_stable_rendering(tokenizer, name_or_path)
     if tokenizer.pad_token_id is None:
         # Padding positions are masked out everywhere, so any token id will do.
         tokenizer.pad_token = tokenizer.eos_token
@@ -121,8 +154,14 @@ def load_model(name_or_path, dtype="float32", device="cpu", adapter=None, trust_
 
 
 def load_tokenizer_for(model_config):
-    """The tokenizer config section `model` names."""
-    return load_tokenizer(model_config["name_or_path"], model_config.get("chat_template"), model_config["trust_remote_code"])
+    """The tokenizer config section `model` names (as the model rules pass it on, with
+    `date_string` from config key prompts.date_string)."""
+    return load_tokenizer(
+        model_config["name_or_path"],
+        model_config.get("chat_template"),
+        model_config["trust_remote_code"],
+        model_config.get("date_string"),
+    )
 
 
 def load_model_for(model_config, adapter=None):
