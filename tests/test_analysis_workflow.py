@@ -111,6 +111,9 @@ def place_inputs(project):
         path.write_text(json.dumps(record))
         header = "!gaf-version: 2.1\n!Generated: 2019-01-14 09:47\n" if source == "go_annotations" else "#version: 2025-01-16\n"
         (path.parent / source).write_text(header)
+    # the annotation counting's report, with a warning the summary must repeat
+    report = {"HPO": {"warning": None}, "GO": {"warning": "92% of candidate terms have no annotation"}}
+    (project / "results/data/annotations_report.json").write_text(json.dumps(report))
     (project / "results/model/base").mkdir(parents=True)
     (project / "results/model/base/pretrain_stats.json").write_text(json.dumps({"parameters": 123456}))
     config = yaml.safe_load((project / "config/config.yaml").read_text())
@@ -161,6 +164,7 @@ def test_analysis_rules_run_and_report_builds(project):
     assert "degradation_persistent: log-rank trained vs withheld" in summary
     assert "embedded Llama pretrained by the workflow, 123,456 parameters" in summary
     assert "hp_obo releases/2026-01-01" in summary and "go_annotations 2019-01-14 09:47" in summary and "**Seeds:** 0, 1" in summary and "**Scoring:**" in summary
+    assert "**Data warnings:** GO: 92% of candidate terms have no annotation" in summary
     assert "## How to read" in summary and "`degradation.png`" in summary and "Facts at risk (seed x fact)" in summary
     for name in ["recall", "acquisition", "generalization", "degradation", "dynamics"]:
         assert (project / f"results/figures/{name}.png").stat().st_size > 0

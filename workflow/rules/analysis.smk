@@ -360,6 +360,7 @@ rule run_facts:
         provenance=[f"{downloaded(source)}.provenance.json" for source in SOURCES],
         data=[downloaded(source) for source in SOURCES],
         model=base_model_input(),
+        annotations_report="results/data/annotations_report.json",
     output:
         f"{ANALYSIS}/run.json",
     log:

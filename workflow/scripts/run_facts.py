@@ -4,6 +4,7 @@ import json
 
 from latentfacts.analysis.run_facts import run_facts
 from latentfacts.rulelog import log_to
+from latentfacts.tables import read_json
 
 
 def main(smk):
@@ -15,6 +16,7 @@ def main(smk):
         dict(zip(smk.params.sources, zip(smk.input.provenance, smk.input.data))),
         smk.params.seeds,
         smk.params.epochs,
+        read_json(smk.input.annotations_report),
     )
     print(json.dumps(facts, indent=1))
     with open(smk.output[0], "w") as stream:

@@ -89,6 +89,7 @@ def provenance_page(run):
             ("seeds", ", ".join(map(str, run["seeds"]))),
             ("epochs", run["epochs"]),
             ("scoring", run["scoring"]),
+            ("data warnings", "; ".join(run["data_warnings"]) or "none"),
         ],
         columns=["", "this run"],
     )

@@ -57,8 +57,15 @@ def data_release(source, provenance, data_path=None):
     }
 
 
-def run_facts(name_or_path, pretrained, model_dir, sources, seeds, epochs):
-    """The run's facts as one dict; `sources` maps each source to (its provenance JSON, its data file)."""
+def data_warnings(annotations_report):
+    """The annotation counting's warnings (e.g. most candidate terms without an annotation), one per
+    ontology that has one."""
+    return [f"{ontology}: {entry['warning']}" for ontology, entry in sorted(annotations_report.items()) if entry["warning"]]
+
+
+def run_facts(name_or_path, pretrained, model_dir, sources, seeds, epochs, annotations_report):
+    """The run's facts as one dict; `sources` maps each source to (its provenance JSON, its data file),
+    `annotations_report` is the annotation_counts rule's report."""
     releases = [
         data_release(source, json.loads(Path(provenance).read_text()), data)
         for source, (provenance, data) in sources.items()
@@ -69,6 +76,7 @@ def run_facts(name_or_path, pretrained, model_dir, sources, seeds, epochs):
         "seeds": list(seeds),
         "epochs": epochs,
         "scoring": SCORING_RULE,
+        "data_warnings": data_warnings(annotations_report),
     }
 
 
@@ -81,6 +89,7 @@ def markdown_header(run):
         f"- **Seeds:** {', '.join(map(str, run['seeds']))} ({len(run['seeds'])} fine-tuning replicate(s)); "
         f"**epochs:** {run['epochs']}",
         f"- **Scoring:** {run['scoring']}.",
+        f"- **Data warnings:** {'; '.join(run['data_warnings']) or 'none'}",
     ]
 
 
