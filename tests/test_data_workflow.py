@@ -3,7 +3,6 @@
 import gzip
 import json
 import shutil
-import time
 
 import pandas as pd
 import pytest
@@ -41,9 +40,7 @@ def test_data_rules_on_embedded_resources(project):
     assert "annotation rows counted (gaf)" in (project / "results/logs/annotation_counts.log").read_text()
 
     fresh(project)
-    started = time.monotonic()
     run_snakemake(project, "results/data/pairs.parquet")
-    assert time.monotonic() - started < 60
     pd.testing.assert_frame_equal(first, pd.read_parquet(project / "results/data/pairs.parquet"))
 
 
