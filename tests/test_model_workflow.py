@@ -45,3 +45,19 @@ def test_baseline_finetune_evaluate_jobs(project):
     assert redone.keys() == adapter.keys()
     assert all((redone[name] == adapter[name]).all() for name in adapter)
     assert (project / TARGETS[2]).read_bytes() == evaluation
+
+    # under evaluate.answer: extract the evaluation reruns; the rules agree wherever the reply is
+    # exactly the identifier (on this small model rarely; tests/test_model_answers.py checks such replies),
+    # and the teacher-forced columns are unchanged
+    run_snakemake(project, *TARGETS[1:], *small_study_args(project, "evaluate: {answer: extract, max_new_tokens: 12}\n"))
+    assert (project / TARGETS[2]).read_bytes() != evaluation
+    assert table_violations(project, ["eval"]) == ({}, 3)
+    for target, before in zip(TARGETS[1:], (epochs[0], epochs[2])):
+        table = pd.read_parquet(project / target).merge(pairs[["fact_id", "id"]], on="fact_id")
+        assert table["correct_exact"].tolist() == before["correct"].tolist()
+        assert table["logprob"].tolist() == before["logprob"].tolist()
+        alone = table["reply"] == table["id"]
+        assert (table.loc[alone, "correct"] & table.loc[alone, "correct_exact"]).all()
+        assert table.loc[table["correct_exact"], "correct"].all()
+        assert (table["correct"] == (table["extracted_id"] == table["id"])).all()
+        assert table["reply"].notna().all()  # every fact was answered by generation

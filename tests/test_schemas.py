@@ -27,7 +27,6 @@ def test_a_schema_names_its_table_rules_and_typed_columns(name):
 
 
 def test_readers_and_writers_agree_with_the_schemas():
-    assert trajectories.EVAL_COLUMNS == columns("eval")
     assert cox.HR_COLUMNS == columns("cox_fit") == columns("discrete_fit")
     assert cox.PH_COLUMNS == columns("ph")
     assert kaplan_meier.CURVE_COLUMNS == columns("km_curves")[1:]  # after the endpoint
@@ -41,6 +40,7 @@ def test_readers_and_writers_agree_with_the_schemas():
         (trajectories.PAIRS_COLUMNS, "pairs"),
         (trajectories.COVARIATE_COLUMNS, "covariates"),
         (trajectories.BASELINE_COLUMNS, "baseline"),
+        (trajectories.EVAL_COLUMNS, "eval"),
         (corpus.PAIRS_COLUMNS, "pairs"),
         (corpus.TERMS_COLUMNS, "terms"),
         (corpus.ANNOTATIONS_COLUMNS, "annotations"),
@@ -52,8 +52,14 @@ def test_violations_name_missing_unexpected_and_mistyped_columns():
     table = pd.DataFrame({"fact_id": ["HP:0001250"], "epoch": [1.5], "correct": [True], "logprob": [-1.0]})
     table = table.assign(p_sample=0.5, note="x")
     assert violations(table, "eval") == [
+        "missing column 'correct_exact'",
         "missing column 'first_token_rank'",
+        "missing column 'extracted_id'",
+        "missing column 'reply'",
         "column 'note' is not in the schema",
         "column 'epoch' is float64, not integer",
     ]
-    assert violations(table.drop(columns="note").assign(epoch=1, first_token_rank=1), "eval") == []
+    complete = table.drop(columns="note").assign(
+        epoch=1, correct_exact=True, first_token_rank=1, extracted_id=None, reply=None
+    )
+    assert violations(complete, "eval") == []

@@ -5,6 +5,7 @@ Run at DAG build time, around schema validation, so a bad config fails before an
 """
 
 import os
+import re
 
 import yaml
 
@@ -87,6 +88,24 @@ def check_model_choice(config):
         )
 
 
+def check_answer_rule(config):
+    """Identifier patterns compile, and under `extract` every ontology has one."""
+    evaluate = config["evaluate"]
+    for name, pattern in evaluate["identifier_patterns"].items():
+        try:
+            re.compile(pattern)
+        except re.error as error:
+            raise ConfigError(f"config key evaluate.identifier_patterns.{name}: {pattern!r} is no regular expression ({error})")
+    if evaluate["answer"] != "extract":
+        return
+    missing = [name for name in config["ontologies"] if name not in evaluate["identifier_patterns"]]
+    if missing:
+        raise ConfigError(
+            f"config key evaluate.identifier_patterns: no pattern for {', '.join(missing)}, "
+            "which evaluate.answer: extract needs"
+        )
+
+
 def check_config(config):
     sources = config["sources"]
     for name, spec in sources.items():
@@ -118,3 +137,4 @@ def check_config(config):
     if frequency["source"] == "corpus" and not frequency.get("corpus"):
         raise ConfigError("config key frequency.corpus: required when frequency.source is 'corpus'")
     check_model_choice(config)
+    check_answer_rule(config)

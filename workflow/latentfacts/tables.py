@@ -9,8 +9,10 @@ import pandas as pd
 from latentfacts.schemas import columns
 
 # The per-epoch evaluation table of a fine-tuning run: written by the model stage, read by the
-# analysis and the measurements.
-EVAL_COLUMNS = columns("eval")
+# analysis and the measurements: the configured rule's `correct` and the teacher-forced scores (the
+# answer rule's audit columns correct_exact, extracted_id and reply stay in the tables for users).
+AUDIT_COLUMNS = ("correct_exact", "extracted_id", "reply")
+EVAL_COLUMNS = [c for c in columns("eval") if c not in AUDIT_COLUMNS]
 
 # Snakemake remakes a missing output, not a damaged one.
 REMAKE = "delete it so that the rule which writes it runs again"

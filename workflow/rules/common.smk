@@ -11,6 +11,7 @@ from latentfacts.measurements.arms import (
     template_mode,
 )
 from latentfacts.configcheck import check_config
+from latentfacts.model.answers import answer_settings
 from latentfacts.model.lm import (
     EMBEDDED,
     EMBEDDED_DIR,
@@ -104,6 +105,8 @@ MODEL = resolve_embedded(
     }
     | {"date_string": config["prompts"]["date_string"]}
 )
+# how every epoch's replies are judged (evaluate.answer and, under extract, its settings)
+ANSWER = answer_settings(config["evaluate"])
 # the sampling law of every score's p_sample (the baseline's Monte Carlo settings are its own)
 SAMPLING = {key: config["baseline"][key] for key in ("temperature", "top_k", "top_p")}
 

@@ -184,6 +184,7 @@ for arm in ["main", *ARMS]:
             prompts=EVALUATION_PROMPTS,
             sampling=SAMPLING,
             crosscheck_facts=config["evaluate"]["crosscheck_facts"],
+            answer=ANSWER,
             seed=config["seed"],
         script:
             "../scripts/evaluate.py"

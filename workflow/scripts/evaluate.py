@@ -4,7 +4,14 @@ loaded once and the epochs' adapters swapped on it: results/{run}/seed{s}/eval/e
 
 import torch
 
-from latentfacts.model.evaluation import evaluation_examples, recall_note, run_tables, sampling_from_config
+from latentfacts.model.answers import AnswerRule
+from latentfacts.model.evaluation import (
+    evaluation_examples,
+    example_targets,
+    recall_note,
+    run_tables,
+    sampling_from_config,
+)
 from latentfacts.model.lm import load_tokenizer_for
 from latentfacts.progress import Progress
 from latentfacts.rulelog import log_to
@@ -18,12 +25,14 @@ def main(smk):
     tokenizer = load_tokenizer_for(model_config)
     pairs = read_table(smk.input.pairs)
     examples = evaluation_examples(tokenizer, pairs, params.prompts)
+    rule = AnswerRule.from_settings(params.answer)  # None: exact
     # epoch 0 is the base model itself; every other epoch has its checkpoint among the inputs
     adapters = iter(smk.input.checkpoints)
     epochs = {epoch: None if epoch == 0 else next(adapters) for epoch in params.epochs}
     tables = run_tables(
         model_config, tokenizer, examples, epochs, sampling_from_config(params.sampling),
         smk.resources.batch_size, params.crosscheck_facts, params.seed,
+        rule, example_targets(pairs, examples),
     )
     progress = Progress("evaluation", len(epochs), "epochs", every=0)
     for (epoch, table), path in zip(tables, smk.output.evals):

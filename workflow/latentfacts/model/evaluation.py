@@ -1,13 +1,23 @@
 """What the `baseline` and `evaluate_*` rules compute from a loaded model: every fact under the
 evaluation template, scored teacher-forced, with a greedy `generate` cross-check of a random sample;
-and for the baseline, Monte Carlo hits (real samples, or drawn from their exact law) and the knowledge class.
+for an epoch under `evaluate.answer: extract` also judged by the identifier extracted from a generated
+reply; and for the baseline, Monte Carlo hits (real samples, or drawn from their exact law) and the knowledge class.
 """
 
 import logging
 
+from latentfacts.model.answers import decode_reply
 from latentfacts.model.lm import with_each_adapter
 from latentfacts.model.prompts import encode_facts, end_of_turn_id
-from latentfacts.model.sampling import binomial_hits, crosscheck_greedy, knowledge_classes, monte_carlo_hits
+from latentfacts.model.sampling import (
+    binomial_hits,
+    check_greedy_answers,
+    crosscheck_greedy,
+    crosscheck_sample,
+    generate_answers,
+    knowledge_classes,
+    monte_carlo_hits,
+)
 from latentfacts.model.scoring import Sampling, score_examples
 
 log = logging.getLogger(__name__)
@@ -26,6 +36,24 @@ def evaluation_examples(tokenizer, pairs, prompts):
     )
 
 
+def example_targets(pairs, examples):
+    """(ontology, identifier) of each example's fact, in example order: what extraction compares with."""
+    by_fact = pairs.set_index("fact_id")
+    return [(by_fact.at[ex.fact_id, "ontology"], by_fact.at[ex.fact_id, "id"]) for ex in examples]
+
+
+def judged_replies(tokenizer, rule, targets, answers):
+    """(reply, extracted identifier, correct) of every answer (token ids) of every example:
+    `answers[i]` are example i's answers, `targets[i]` its (ontology, identifier)."""
+    end_id = end_of_turn_id(tokenizer)
+    judged = []
+    for (ontology, identifier), own in zip(targets, answers):
+        replies = [decode_reply(tokenizer, answer, end_id) for answer in own]
+        extracted = [rule.identifier(reply, ontology) for reply in replies]
+        judged.append([(reply, found, found == identifier) for reply, found in zip(replies, extracted)])
+    return judged
+
+
 def score_and_crosscheck(model, tokenizer, examples, sampling, batch_size, crosscheck_facts, seed, progress=True):
     """Teacher-forced scores of `examples`; raises CrosscheckError if greedy generation disagrees on
     any of `crosscheck_facts` randomly chosen facts (seeded by `seed`)."""
@@ -37,23 +65,55 @@ def score_and_crosscheck(model, tokenizer, examples, sampling, batch_size, cross
     return scores
 
 
-def epoch_table(model, tokenizer, examples, sampling, batch_size, crosscheck_facts, seed, epoch):
-    """results/{run}/seed{s}/eval/epoch_{e}.parquet: the scores of `examples` after fine-tuning epoch
-    `epoch` (0: the base model), cross-checked on a sample drawn by (seed, epoch). No progress of
-    its own: evaluation reports a line per epoch."""
-    scores = score_and_crosscheck(
-        model, tokenizer, examples, sampling, batch_size, crosscheck_facts, [seed, epoch], progress=False
+def extracted_scores(model, tokenizer, examples, sampling, batch_size, crosscheck_facts, seed, rule, targets):
+    """Teacher-forced scores of `examples` with `correct_exact` (the teacher-forced exact rule) and
+    `correct` judged by the extract `rule` from a greedy `generate` reply of every example (whose
+    (ontology, identifier) are `targets`), beside `extracted_id` and the truncated `reply`. The same
+    greedy replies cross-check the exact rule on `crosscheck_facts` facts drawn by `seed`."""
+    pad_id, end_id = tokenizer.pad_token_id, end_of_turn_id(tokenizer)
+    scores = score_examples(model, examples, pad_id, sampling, batch_size, progress=False)
+    greedy = generate_answers(
+        model, examples, pad_id, end_id, batch_size, max_new_tokens=rule.max_new_tokens, progress=False
     )
+    replies, extracted, correct = zip(*(own[0] for own in judged_replies(tokenizer, rule, targets, greedy)))
+    scores.insert(2, "correct_exact", scores["correct"])
+    scores["correct"] = list(correct)
+    scores["extracted_id"] = list(extracted)
+    scores["reply"] = [reply[: rule.reply_chars] for reply in replies]
+    chosen = crosscheck_sample(len(examples), crosscheck_facts, seed)
+    checked = check_greedy_answers(examples, scores["correct_exact"], chosen, [greedy[i] for i in chosen])
+    log.info("greedy generate agrees with teacher forcing on all %d cross-checked facts", checked)
+    return scores
+
+
+def epoch_table(model, tokenizer, examples, sampling, batch_size, crosscheck_facts, seed, epoch, rule=None, targets=None):
+    """results/{run}/seed{s}/eval/epoch_{e}.parquet: the scores of `examples` after fine-tuning epoch
+    `epoch` (0: the base model), cross-checked on a sample drawn by (seed, epoch); `correct` by the
+    extract `rule` (`extracted_scores`) or, when None, teacher-forced (then `correct_exact` is the
+    same and `extracted_id`, `reply` are empty). No progress of its own: evaluation reports a line
+    per epoch."""
+    if rule is None:
+        scores = score_and_crosscheck(
+            model, tokenizer, examples, sampling, batch_size, crosscheck_facts, [seed, epoch], progress=False
+        )
+        scores.insert(2, "correct_exact", scores["correct"])
+        scores["extracted_id"] = scores["reply"] = None  # nothing generated to read
+    else:
+        scores = extracted_scores(
+            model, tokenizer, examples, sampling, batch_size, crosscheck_facts, [seed, epoch], rule, targets
+        )
     scores.insert(1, "epoch", epoch)
     return scores
 
 
-def run_tables(model_config, tokenizer, examples, adapters, sampling, batch_size, crosscheck_facts, seed):
+def run_tables(model_config, tokenizer, examples, adapters, sampling, batch_size, crosscheck_facts, seed, rule=None, targets=None):
     """Yield (epoch, epoch_table) for each epoch of `adapters` ({epoch: adapter directory, None for the
     base model}), the base model loaded once and the adapters swapped on it."""
     models = with_each_adapter(model_config, list(adapters.values()))
     for epoch, model in zip(adapters, models):
-        yield epoch, epoch_table(model, tokenizer, examples, sampling, batch_size, crosscheck_facts, seed, epoch)
+        yield epoch, epoch_table(
+            model, tokenizer, examples, sampling, batch_size, crosscheck_facts, seed, epoch, rule, targets
+        )
 
 
 def baseline_table(model, tokenizer, examples, baseline, batch_size, crosscheck_facts, seed):

@@ -14,9 +14,9 @@ class CrosscheckError(AssertionError):
     """Teacher-forced greedy correctness disagrees with real greedy generation."""
 
 
-def generate_answers(model, examples, pad_id, end_id, batch_size, sampling=None, samples=1, progress=True):
-    """For each example, `samples` generated answers (token id tuples, at most target length + 1
-    tokens, stopping at the end-of-turn token). `sampling=None` decodes greedily. Every decoding
+def generate_answers(model, examples, pad_id, end_id, batch_size, sampling=None, samples=1, progress=True, max_new_tokens=None):
+    """For each example, `samples` generated answers (token id tuples, at most `max_new_tokens`
+    tokens, by default target length + 1, stopping at the end-of-turn token). `sampling=None` decodes greedily. Every decoding
     setting is passed explicitly; prompts are left-padded, and with several samples each prompt is
     prefilled once (all but its last token, whose logits generate computes from the cache): generate's
     own `num_return_sequences` repeats the prompts before its prefill, running each `samples` times."""
@@ -36,7 +36,7 @@ def generate_answers(model, examples, pad_id, end_id, batch_size, sampling=None,
         output = model.generate(
             input_ids=input_ids.repeat_interleave(samples, dim=0),
             attention_mask=attention_mask.repeat_interleave(samples, dim=0),
-            max_new_tokens=max(len(examples[i].target_ids) for i in batch) + 1,
+            max_new_tokens=max_new_tokens or max(len(examples[i].target_ids) for i in batch) + 1,
             eos_token_id=end_id,
             pad_token_id=pad_id,
             **settings,
@@ -65,19 +65,31 @@ def binomial_hits(p_sample, samples, seed):
     return np.random.default_rng(seed).binomial(samples, np.clip(np.asarray(p_sample, dtype=float), 0.0, 1.0))
 
 
+def crosscheck_sample(n_examples, n_facts, seed):
+    """Sorted indices of the seeded random sample of `n_facts` examples the cross-check compares."""
+    rng = np.random.default_rng(seed)
+    return sorted(rng.choice(n_examples, size=min(n_facts, n_examples), replace=False).tolist())
+
+
 def crosscheck_greedy(model, examples, scores, pad_id, end_id, n_facts, seed, batch_size):
     """Greedy-generate a seeded random sample of `n_facts` examples and compare with the teacher-forced
     `correct` in `scores` (aligned with `examples`). Raises CrosscheckError naming every disagreement.
     Returns the number of facts checked."""
-    rng = np.random.default_rng(seed)
-    chosen = sorted(rng.choice(len(examples), size=min(n_facts, len(examples)), replace=False).tolist())
+    chosen = crosscheck_sample(len(examples), n_facts, seed)
     if not chosen:
         return 0
     answers = generate_answers(model, [examples[i] for i in chosen], pad_id, end_id, batch_size, progress=False)
+    return check_greedy_answers(examples, scores["correct"], chosen, answers)
+
+
+def check_greedy_answers(examples, correct_exact, chosen, answers):
+    """Compare greedy `answers` of the examples at indices `chosen` with their teacher-forced exact
+    correctness (`correct_exact`, aligned with `examples`); raise CrosscheckError naming every
+    disagreement, else return the number compared."""
     disagreements = [
-        f"{examples[i].fact_id} (teacher-forced correct={bool(scores['correct'].iloc[i])}, generated {answer[0]})"
+        f"{examples[i].fact_id} (teacher-forced correct={bool(correct_exact.iloc[i])}, generated {answer[0]})"
         for i, answer in zip(chosen, answers)
-        if matches_target(answer[0], examples[i].target_ids) != bool(scores["correct"].iloc[i])
+        if matches_target(answer[0], examples[i].target_ids) != bool(correct_exact.iloc[i])
     ]
     if disagreements:
         raise CrosscheckError(
