@@ -32,6 +32,9 @@ def test_a_hub_name_plans_no_pretraining_and_no_model_directory(project):
     jobs = dry_run_jobs(project, "--profile", "profiles/local", "--configfile", "qwen.yaml")
     assert "pretrain_base" not in jobs and jobs["baseline"] == 1 and "finetune_main" in jobs and "evaluate_main" in jobs
     assert not (project / "Qwen").exists()
+    # the README's example for one's own model plans the same jobs
+    example = dry_run_jobs(project, "--profile", "profiles/local", "--configfile", "config/own-model.yaml")
+    assert example == jobs
     embedded = dry_run_jobs(project, "--profile", "profiles/local")
     assert embedded["pretrain_base"] == 1
 
