@@ -100,3 +100,12 @@ def test_covariates_that_fail_the_ph_test_are_named_with_their_band_estimates():
 def test_markdown_table_has_a_row_per_measure():
     text = markdown(["measure", "pooled (95% CI)", "paper"], [["a", "1|2", "3"]], seeds=[0], epochs=20)
     assert "| measure | pooled (95% CI) | paper |" in text and "| a | 1/2 | 3 |" in text
+
+
+def test_scoring_rule_follows_the_answer_setting():
+    from latentfacts.analysis.run_facts import scoring_rule
+
+    assert "end-of-turn token" in scoring_rule({"answer": "exact"})
+    extract = scoring_rule({"answer": "extract", "max_new_tokens": 128, "json_field": "{ontology}_ID",
+                            "identifier_patterns": {}, "reply_chars": 200})  # fmt: skip
+    assert "extracted" in extract and "128 tokens" in extract and "{ontology}_ID" in extract

@@ -377,6 +377,7 @@ rule run_facts:
         sources=SOURCES,
         seeds=SEEDS,
         epochs=EPOCHS,
+        answer=ANSWER,
     script:
         "../scripts/run_facts.py"
 

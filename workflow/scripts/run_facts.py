@@ -17,6 +17,7 @@ def main(smk):
         smk.params.seeds,
         smk.params.epochs,
         read_json(smk.input.annotations_report),
+        smk.params.answer,
     )
     print(json.dumps(facts, indent=1))
     with open(smk.output[0], "w") as stream:

@@ -9,10 +9,18 @@ from pathlib import Path
 
 from latentfacts.data.fetch import open_text
 
-SCORING_RULE = (
-    "a fact is correct when greedy decoding of the evaluation prompt gives exactly its identifier followed by "
-    "the end-of-turn token (checked teacher-forced, cross-checked against generate)"
-)
+def scoring_rule(answer):
+    """The scoring rule in words, for `evaluate.answer` settings (`answer`: 'exact' or 'extract')."""
+    if answer["answer"] == "exact":
+        return (
+            "a fact is correct when greedy decoding of the evaluation prompt gives exactly its identifier followed "
+            "by the end-of-turn token (checked teacher-forced, cross-checked against generate)"
+        )
+    json_field = f"the JSON field {answer['json_field']} if present, else " if answer.get("json_field") else ""
+    return (
+        f"a fact is correct when the first identifier extracted ({json_field}the first match of the ontology's "
+        f"pattern) from a greedy reply of up to {answer['max_new_tokens']} tokens equals its identifier"
+    )
 
 
 def model_facts(name_or_path, pretrained, model_dir):
@@ -63,9 +71,9 @@ def data_warnings(annotations_report):
     return [f"{ontology}: {entry['warning']}" for ontology, entry in sorted(annotations_report.items()) if entry["warning"]]
 
 
-def run_facts(name_or_path, pretrained, model_dir, sources, seeds, epochs, annotations_report):
+def run_facts(name_or_path, pretrained, model_dir, sources, seeds, epochs, annotations_report, answer):
     """The run's facts as one dict; `sources` maps each source to (its provenance JSON, its data file),
-    `annotations_report` is the annotation_counts rule's report."""
+    `annotations_report` is the annotation_counts rule's report, `answer` the scoring settings."""
     releases = [
         data_release(source, json.loads(Path(provenance).read_text()), data)
         for source, (provenance, data) in sources.items()
@@ -75,7 +83,7 @@ def run_facts(name_or_path, pretrained, model_dir, sources, seeds, epochs, annot
         "releases": releases,
         "seeds": list(seeds),
         "epochs": epochs,
-        "scoring": SCORING_RULE,
+        "scoring": scoring_rule(answer),
         "data_warnings": data_warnings(annotations_report),
     }
 
