@@ -249,7 +249,8 @@ def question(question, curves, hazard_ratios, models, run, stable_k, min_at_risk
     """One question's figure per endpoint: Kaplan-Meier curves (top), the hazard-ratio forest, and with
     `effects` the main covariate's hazard ratio per epoch band. `curves` may hold a `group` column (e.g.
     degradation's trained vs withheld curves) in place of the knowledge classes."""
-    endpoints = [e for e in QUESTIONS[question] if e in set(curves["endpoint"]) | set(hazard_ratios["endpoint"])]
+    # the models table has a row for every endpoint fitted or not; curves and hazard ratios may have none
+    endpoints = [e for e in QUESTIONS[question] if e in set(models["endpoint"])]
     rows = 2 if effects is None else 3
     figure, axes = plt.subplots(
         rows, len(endpoints), figsize=(6.2 * len(endpoints), 3.8 * rows), squeeze=False,
