@@ -78,6 +78,13 @@ def test_a_model_that_could_not_be_fitted_says_why_on_its_panel(tables):
     assert "Cox (Efron): Cox fit did not converge: singular matrix" in words
 
 
+def test_a_short_run_without_curves_or_estimates_still_draws_its_panels(tables):
+    curves, hazard_ratios, models, _ = tables
+    figure = figures.question("degradation", curves.iloc[:0], hazard_ratios.iloc[:0], models, RUN, stable_k=3, min_at_risk=5)
+    words = " ".join(texts(figure))
+    assert "Degradation (facts correct at baseline)" in words
+
+
 def test_curves_stop_where_too_few_facts_are_at_risk(tables):
     curves, hazard_ratios, models, _ = tables
     figure = figures.question("degradation", curves, hazard_ratios, models, RUN, stable_k=3, min_at_risk=20)
