@@ -162,3 +162,10 @@ def test_wilson_interval_agrees_with_statsmodels():
     expected = proportion_confint(hits, total, alpha=0.05, method="wilson")
     assert np.allclose(low, expected[0]) and np.allclose(high, expected[1])
     assert np.isnan(figures.wilson([0], [0])).all()
+
+
+def test_a_wide_hazard_ratio_axis_keeps_few_ticks_with_one_among_them():
+    assert figures.hr_ticks([0.5, 2.0]) == [0.25, 0.5, 1.0, 2.0, 4.0]
+    wide = figures.hr_ticks([2e-6, 3.0])  # a sparse band's CI spans twenty powers of two
+    assert len(wide) <= figures.MAX_HR_TICKS + 1 and 1.0 in wide and wide[0] <= 2e-6 and wide[-1] >= 3.0
+    assert figures.hr_text(0.0012) == "1.2e-03" and figures.hr_text(0.31) == "0.31"

@@ -150,16 +150,26 @@ def km_panel(axis, rows, endpoint, min_at_risk):
     axis.set_ylim(-0.02, 1.02)
 
 
+MAX_HR_TICKS = 9
+
+
 def hr_ticks(values):
-    """Powers of two spanning `values` and at least 0.25..4, for a log hazard-ratio axis."""
+    """Powers of two spanning `values` and at least 0.25..4, for a log hazard-ratio axis; over a wide
+    span (a sparse band's CI) every second, third, ... power, 1 always among them, so labels stay apart."""
     values = [v for v in values if np.isfinite(v) and v > 0]
-    low = min([0.25, *values])
-    high = max([4.0, *values])
-    return [2.0**k for k in range(math.floor(math.log2(low)), math.ceil(math.log2(high)) + 1)]
+    low = math.floor(math.log2(min([0.25, *values])))
+    high = math.ceil(math.log2(max([4.0, *values])))
+    step = math.ceil((high - low + 1) / MAX_HR_TICKS)
+    return [2.0**k for k in range(step * math.floor(low / step), high + step, step)]
 
 
 def hr_label(value):
-    return f"{value:g}" if value >= 0.01 else f"{value:.0e}"
+    return f"{value:.3g}" if value >= 0.01 else f"{value:.0e}"
+
+
+def hr_text(value):
+    """An estimate or CI bound as printed beside its marker: two decimals, or two digits when tiny."""
+    return f"{value:.2f}" if value >= 0.01 or value == 0 else f"{value:.1e}"
 
 
 def hr_scale(axis, values):
@@ -191,7 +201,7 @@ def band_panel(axis, effects, endpoint):
     at = np.array([position[b] for b in estimated["band"]])
     axis.errorbar(at, hr, yerr=[hr - lower, upper - hr], fmt="o", color="tab:purple", capsize=3)
     for xi, value, low, high in zip(at, hr, lower, upper):
-        axis.annotate(f"{value:.2f}\n({low:.2f}-{high:.2f})", (xi, high), textcoords="offset points", xytext=(0, 3),
+        axis.annotate(f"{hr_text(value)}\n({hr_text(low)}-{hr_text(high)})", (xi, high), textcoords="offset points", xytext=(0, 3),
                       ha="center", fontsize="x-small")  # fmt: skip
     axis.axhline(1.0, color="grey", linewidth=0.8)
     hr_scale(axis.yaxis, [*lower, *upper, upper.max() * 2])
@@ -217,7 +227,7 @@ def forest_panel(axis, rows, model_facts):
         hr, lower, upper = (fit[column].to_numpy(float) for column in ["hr", "hr_lower", "hr_upper"])
         axis.errorbar(hr, y, xerr=[hr - lower, upper - hr], fmt=marker, color=color, label=label, capsize=2)
         for row, at in zip(fit.itertuples(), y):
-            axis.text(1.03, at, f"{row.hr:.2f} ({row.hr_lower:.2f}-{row.hr_upper:.2f})", transform=text_at,
+            axis.text(1.03, at, f"{hr_text(row.hr)} ({hr_text(row.hr_lower)}-{hr_text(row.hr_upper)})", transform=text_at,
                       va="center", fontsize="x-small", color=color)  # fmt: skip
     if not covariates:
         why_not_drawn(axis, "no hazard ratio: " + "; ".join(missing))
