@@ -48,7 +48,7 @@ def test_corpus_and_pretraining_rules(project):
     )
     assert model.generate(**prompt, max_new_tokens=4, do_sample=False).shape[1] > prompt["input_ids"].shape[1]
     assert (project / "results/benchmarks/pretrain_base.tsv").exists()
-    assert "pretrain: 100%" in (project / "results/logs/pretrain_base.log").read_text()
+    assert "pretrain: 20/20 steps (100%)" in (project / "results/logs/pretrain_base.log").read_text()
 
     # An evaluation template equal to a corpus question is refused, and no corpus is left behind.
     clash = yaml.safe_load((project / "config/config.yaml").read_text())["prompts"]
