@@ -32,7 +32,7 @@ ENDPOINTS = 5
 ANALYSIS = {
     "trajectories": 1, "survival_tables": 1, "cox": ENDPOINTS, "discrete_time": ENDPOINTS, "effects": ENDPOINTS,
     "hazard_ratio_tables": 1, "effect_table": 1, "kaplan_meier": 1, "km_contrasts": 1, "degradation_exposure": 1,
-    "dynamics": 1, "figures": 1, "summary": 1, "all": 1,
+    "dynamics": 1, "figures": 1, "summary": 1, "report_pages": 1, "all": 1,
 }
 
 
@@ -115,7 +115,8 @@ def test_a_new_seed_schedules_its_own_runs_and_what_reads_every_seed(finished):
     jobs = scheduled(project, base, {"finetune": {"replicates": [0, 1]}})
     new_seed = {f"{rule}[seed=1]": 1 for rule in
                 ("withdrawn_facts", "finetune_main", "evaluate_main", "finetune_withdrawal", "evaluate_withdrawal")}
-    readers = {"logprob_dynamics": 1, "forgetting_exposure": 1, "reverse_probe": 1, "linear_probe": 1, "retainability": 1}
+    readers = {"run_facts": 1, "logprob_dynamics": 1, "forgetting_exposure": 1, "reverse_probe": 1, "linear_probe": 1,
+               "retainability": 1}
     assert {job for job in jobs if "seed=" in job} == set(new_seed)
     assert rules_of(jobs) == Counter({**rules_of(Counter(new_seed)), **readers, **ANALYSIS})
 
