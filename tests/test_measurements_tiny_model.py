@@ -135,7 +135,7 @@ def run_train_script(tiny_dir, pairs_path, root, run, epochs, main_templates="al
             output=SimpleNamespace(evals=evals),
             params=Namespace(
                 epochs=evaluated, model=model, prompts=config["prompts"],
-                sampling={"temperature": 1.0, "top_k": 0, "top_p": 1.0}, crosscheck_facts=4, seed=0,
+                sampling={"temperature": 1.0, "top_k": 0, "top_p": 1.0}, crosscheck_facts=4, seed=0, answer={"answer": "exact"},
             ),
             resources=resources,
             threads=1,

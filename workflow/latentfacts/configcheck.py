@@ -9,7 +9,7 @@ import re
 
 import yaml
 
-from latentfacts.model.lm import EMBEDDED, could_be_hub_name
+from latentfacts.model.names import EMBEDDED, could_be_hub_name
 
 
 class ConfigError(ValueError):

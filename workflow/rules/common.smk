@@ -12,13 +12,8 @@ from latentfacts.measurements.arms import (
 )
 from latentfacts.configcheck import check_config
 from latentfacts.model.answers import answer_settings
-from latentfacts.model.lm import (
-    EMBEDDED,
-    EMBEDDED_DIR,
-    check_model_location,
-    resolve_device,
-    resolve_embedded,
-)
+from latentfacts.model.lm import check_model_location, resolve_device, resolve_embedded
+from latentfacts.model.names import EMBEDDED, EMBEDDED_DIR
 from latentfacts.measurements.probing import probe_epochs
 
 check_config(config)
