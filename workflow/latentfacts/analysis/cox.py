@@ -12,7 +12,7 @@ import pandas as pd
 from scipy import stats
 
 from latentfacts.analysis.collinearity import variance_inflation, vif_warnings
-from latentfacts.analysis.firth import firth_objective, profile_inference
+from latentfacts.analysis.firth import FirthObjective, profile_inference
 from latentfacts.analysis.partial_likelihood import PartialLikelihood, newton
 from latentfacts.analysis.robust import clustered_covariance
 from latentfacts.analysis.survival import unfit_reason, usable_covariates
@@ -143,8 +143,8 @@ def fit_cox(table, columns, penalizer, ph_alpha, firth_min_events_per_covariate=
         )
         firth_reasons.append("monotone likelihood")
     if firth_reasons:
-        objective = firth_objective(likelihood, ridge)
-        optimum = newton(objective, np.zeros(len(covariates)))
+        objective = FirthObjective(likelihood, ridge)
+        optimum = newton(objective, np.zeros(len(covariates)), value_of=objective.value)
         facts["estimation"] = "firth"
         facts["estimation_reason"] = "Firth-penalized, profile-likelihood CIs: " + "; ".join(firth_reasons)
     else:

@@ -7,6 +7,8 @@ estimate finite. Wald intervals are poor there, so intervals and p-values come f
 the penalized likelihood, as R's coxphf does.
 """
 
+import functools
+
 import numpy as np
 from scipy import optimize, stats
 
@@ -18,36 +20,51 @@ LEVEL = 0.95
 MAX_DISTANCE = 30.0
 
 
-def firth_objective(likelihood, ridge):
-    """beta -> (penalized log-likelihood, its gradient, the information used for Newton steps)."""
+class FirthObjective:
+    """Firth's penalized log partial likelihood. Called at beta: (value, its gradient, the information
+    used for Newton steps); `value(beta)` alone needs no third moments, the costliest part, so Newton
+    judges its candidate steps by it (newton's `value_of`)."""
 
-    def objective(beta):
-        moments = likelihood.moments(beta)
+    def __init__(self, likelihood, ridge):
+        self.likelihood, self.ridge = likelihood, ridge
+
+    def penalized(self, beta):
+        """(value, sign of the information's determinant, moments) at `beta`."""
+        moments = self.likelihood.moments(beta)
         sign, log_det = np.linalg.slogdet(moments.information)
         if sign <= 0:
-            return -np.inf, moments.score, moments.information
+            return -np.inf, sign, moments
+        return moments.log_likelihood + 0.5 * log_det - 0.5 * beta @ self.ridge @ beta, sign, moments
+
+    def value(self, beta):
+        return self.penalized(beta)[0]
+
+    def __call__(self, beta):
+        value, sign, moments = self.penalized(beta)
+        if sign <= 0:
+            return value, moments.score, moments.information
         inverse = np.linalg.inv(moments.information)
         # d/d b_r of 0.5 log det I = 0.5 trace(I^-1 dI/d b_r)
-        correction = 0.5 * np.einsum("ab,bar->r", inverse, likelihood.information_derivative(beta))
-        value = moments.log_likelihood + 0.5 * log_det - 0.5 * beta @ ridge @ beta
-        return value, moments.score + correction - ridge @ beta, moments.information + ridge
-
-    return objective
+        correction = 0.5 * np.einsum("ab,bar->r", inverse, self.likelihood.information_derivative(beta))
+        return value, moments.score + correction - self.ridge @ beta, moments.information + self.ridge
 
 
 def profile_maximum(objective, beta, j, value):
-    """Maximum of `objective` over every coefficient but the j-th, which is fixed at `value`."""
+    """Maximum of `objective` (a FirthObjective) over every coefficient but the j-th, which is fixed at `value`."""
     free = np.arange(len(beta)) != j
 
+    def full(sub):
+        point = beta.copy()
+        point[free], point[j] = sub, value
+        return point
+
     def restricted(sub):
-        full = beta.copy()
-        full[free], full[j] = sub, value
-        result, gradient, information = objective(full)
+        result, gradient, information = objective(full(sub))
         return result, gradient[free], information[np.ix_(free, free)]
 
     if not free.any():
-        return restricted(beta[free])[0]
-    return newton(restricted, beta[free]).value
+        return objective.value(full(beta[free]))
+    return newton(restricted, beta[free], value_of=lambda sub: objective.value(full(sub))).value
 
 
 def profile_inference(objective, beta, maximum, se):
@@ -56,9 +73,8 @@ def profile_inference(objective, beta, maximum, se):
     quantile = stats.chi2.ppf(LEVEL, 1)
     results = []
     for j in range(len(beta)):
-
-        def excess(value):
-            return 2 * (maximum - profile_maximum(objective, beta, j, value)) - quantile
+        # each point once: the bracketing loop, its last test and brentq's first two calls share points
+        excess = functools.cache(lambda value, j=j: 2 * (maximum - profile_maximum(objective, beta, j, value)) - quantile)
 
         bounds = []
         for direction in (-1, 1):

@@ -10,6 +10,7 @@ computed, however many ties there are.
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -53,6 +54,7 @@ class PartialLikelihood:
         self.term_group = np.array(group, dtype=int)
         self.term_fraction = np.array(fraction)
         self.term_time = np.array(times, dtype=float)
+        self._last_moments = None
 
     def term_sums(self, weights, values):
         """sum_j c_j w_j v_j for every term (terms, ...): risk-set sum minus k/d times the tied-set sum."""
@@ -67,12 +69,33 @@ class PartialLikelihood:
         shift = eta.max() if len(eta) else 0.0
         return eta, shift, np.exp(eta - shift)
 
+    @cached_property
+    def squares(self):
+        """x_a x_b of every row (n, p, p): the same at every beta."""
+        return self.x[:, :, None] * self.x[:, None, :]
+
+    @cached_property
+    def cubes(self):
+        """x_a x_b x_c of every row (n, p, p, p), for the information's derivative."""
+        x = self.x
+        return x[:, :, None, None] * x[:, None, :, None] * x[:, None, None, :]
+
+    def weighted_moments(self, beta):
+        """(eta, shift, weights, total, mean, second) at `beta`: the per-term weighted sums and the first
+        two moments. The last is kept: Firth's objective asks for the moments and the information's
+        derivative at the same beta."""
+        key = np.asarray(beta, dtype=float).tobytes()
+        if self._last_moments is None or self._last_moments[0] != key:
+            eta, shift, weights = self.weights(beta)
+            total = self.term_sums(weights, np.ones(len(eta)))
+            mean = self.term_sums(weights, self.x) / total[:, None]
+            second = self.term_sums(weights, self.squares) / total[:, None, None]
+            self._last_moments = key, (eta, shift, weights, total, mean, second)
+        return self._last_moments[1]
+
     def moments(self, beta):
         """Value, score and information at `beta`, with the per-term means and covariances."""
-        eta, shift, weights = self.weights(beta)
-        total = self.term_sums(weights, np.ones(len(eta)))
-        mean = self.term_sums(weights, self.x) / total[:, None]
-        second = self.term_sums(weights, self.x[:, :, None] * self.x[:, None, :]) / total[:, None, None]
+        eta, shift, _, total, mean, second = self.weighted_moments(beta)
         covariance = second - mean[:, :, None] * mean[:, None, :]
         log_likelihood = eta[self.event].sum() - (np.log(total) + shift).sum()
         score = self.x[self.event].sum(axis=0) - mean.sum(axis=0)
@@ -81,13 +104,8 @@ class PartialLikelihood:
     def information_derivative(self, beta):
         """d information / d beta_r for every r, (p, p, p): the summed third central moments of x
         (the information is a sum of covariances, and a covariance's derivative is the third cumulant)."""
-        _, _, weights = self.weights(beta)
-        x = self.x
-        total = self.term_sums(weights, np.ones(len(x)))[:, None]
-        mean = self.term_sums(weights, x) / total
-        second = self.term_sums(weights, x[:, :, None] * x[:, None, :]) / total[:, :, None]
-        third = self.term_sums(weights, x[:, :, None, None] * x[:, None, :, None] * x[:, None, None, :])
-        third = third / total[:, :, None, None]
+        _, _, weights, total, mean, second = self.weighted_moments(beta)
+        third = self.term_sums(weights, self.cubes) / total[:, None, None, None]
         cross = np.einsum("ta,tbc->abc", mean, second)
         cubed = np.einsum("ta,tb,tc->abc", mean, mean, mean)
         return third.sum(axis=0) - cross - cross.transpose(1, 0, 2) - cross.transpose(1, 2, 0) + 2 * cubed
@@ -102,17 +120,21 @@ class Optimum:
     halvings: int
 
 
-def newton(objective, beta, max_iterations=50, tolerance=1e-10, max_halvings=40):
+def newton(objective, beta, max_iterations=50, tolerance=1e-10, max_halvings=40, value_of=None):
     """Maximise `objective(beta) -> (value, gradient, information)` by Newton steps, halving a step
     until the value does not fall (an unguarded step overshoots on sparse events). Converged when
-    the relative change of the value falls below `tolerance` (the criterion of R's coxph)."""
+    the relative change of the value falls below `tolerance` (the criterion of R's coxph). With
+    `value_of` (beta -> the objective's value alone, where that costs much less than its derivatives),
+    candidate steps are judged by their value and the derivatives are computed only where a step
+    starts: the same iterates, without the derivatives of halved steps and of the optimum."""
     value, gradient, information = objective(beta)
     halvings = 0
     for iteration in range(1, max_iterations + 1):
         step = np.linalg.lstsq(information, gradient, rcond=None)[0]
         for _ in range(max_halvings):
-            candidate = objective(beta + step)
-            if np.isfinite(candidate[0]) and candidate[0] >= value - tolerance * abs(value):
+            candidate = value_of(beta + step) if value_of else objective(beta + step)
+            candidate_value = candidate if value_of else candidate[0]
+            if np.isfinite(candidate_value) and candidate_value >= value - tolerance * abs(value):
                 break
             step = step / 2
             halvings += 1
@@ -120,7 +142,8 @@ def newton(objective, beta, max_iterations=50, tolerance=1e-10, max_halvings=40)
             return Optimum(beta, value, iteration, False, halvings)
         previous = value
         beta = beta + step
-        value, gradient, information = candidate
+        value = candidate_value
         if abs(value - previous) <= tolerance * abs(value):
             return Optimum(beta, value, iteration, True, halvings)
+        _, gradient, information = objective(beta) if value_of else candidate
     return Optimum(beta, value, max_iterations, False, halvings)
