@@ -77,6 +77,7 @@ rule trajectories:
         f"{ANALYSIS}/trajectories.parquet",
     log:
         f"{LOGS}/analysis/trajectories.log",
+    priority: PRIORITY["analysis"]
     conda:
         "../../envs/cpu.yaml"
     resources:
@@ -96,6 +97,7 @@ rule survival_tables:
         **SURVIVAL_FILES,
     log:
         f"{LOGS}/analysis/survival_tables.log",
+    priority: PRIORITY["analysis"]
     conda:
         "../../envs/cpu.yaml"
     resources:
@@ -124,6 +126,7 @@ rule cox:
         f"{BENCH}/analysis/cox_{{endpoint}}.tsv"
     wildcard_constraints:
         endpoint="|".join(SURVIVAL_ENDPOINTS),
+    priority: PRIORITY["analysis"]
     conda:
         "../../envs/cpu.yaml"
     threads: 1
@@ -156,6 +159,7 @@ rule discrete_time:
         f"{BENCH}/analysis/discrete_{{endpoint}}.tsv"
     wildcard_constraints:
         endpoint="|".join(SURVIVAL_ENDPOINTS),
+    priority: PRIORITY["analysis"]
     conda:
         "../../envs/cpu.yaml"
     threads: 1
@@ -191,6 +195,7 @@ rule hazard_ratio_tables:
         ph=f"{ANALYSIS}/ph_checks.csv",
     log:
         f"{LOGS}/analysis/hazard_ratio_tables.log",
+    priority: PRIORITY["analysis"]
     conda:
         "../../envs/cpu.yaml"
     resources:
@@ -212,6 +217,7 @@ rule kaplan_meier:
         rmst=f"{ANALYSIS}/km_rmst.csv",
     log:
         f"{LOGS}/analysis/kaplan_meier.log",
+    priority: PRIORITY["analysis"]
     conda:
         "../../envs/cpu.yaml"
     resources:
@@ -240,6 +246,7 @@ rule effects:
         f"{BENCH}/analysis/effects_{{endpoint}}.tsv"
     wildcard_constraints:
         endpoint="|".join(SURVIVAL_ENDPOINTS),
+    priority: PRIORITY["analysis_long"]
     conda:
         "../../envs/cpu.yaml"
     threads: 1
@@ -271,6 +278,7 @@ rule effect_table:
         f"{ANALYSIS}/effects.csv",
     log:
         f"{LOGS}/analysis/effect_table.log",
+    priority: PRIORITY["analysis"]
     conda:
         "../../envs/cpu.yaml"
     resources:
@@ -292,6 +300,7 @@ rule km_contrasts:
         f"{LOGS}/analysis/km_contrasts.log",
     benchmark:
         f"{BENCH}/analysis/km_contrasts.tsv"
+    priority: PRIORITY["analysis"]
     conda:
         "../../envs/cpu.yaml"
     resources:
@@ -314,6 +323,7 @@ rule degradation_exposure:
         logrank=f"{ANALYSIS}/degradation_logrank.csv",
     log:
         f"{LOGS}/analysis/degradation_exposure.log",
+    priority: PRIORITY["analysis"]
     conda:
         "../../envs/cpu.yaml"
     resources:
@@ -339,6 +349,7 @@ rule dynamics:
         summary=f"{ANALYSIS}/dynamics_summary.csv",
     log:
         f"{LOGS}/analysis/dynamics.log",
+    priority: PRIORITY["analysis"]
     conda:
         "../../envs/cpu.yaml"
     resources:
@@ -365,6 +376,7 @@ rule run_facts:
         f"{ANALYSIS}/run.json",
     log:
         f"{LOGS}/analysis/run_facts.log",
+    priority: PRIORITY["analysis"]
     conda:
         "../../envs/cpu.yaml"
     resources:
@@ -406,6 +418,7 @@ rule figures:
         notes=f"{FIGURES}/figure_notes.json",
     log:
         f"{LOGS}/analysis/figures.log",
+    priority: PRIORITY["analysis"]
     conda:
         "../../envs/cpu.yaml"
     resources:
@@ -436,6 +449,7 @@ rule summary:
         "results/summary.md",
     log:
         f"{LOGS}/analysis/summary.log",
+    priority: PRIORITY["analysis"]
     conda:
         "../../envs/cpu.yaml"
     resources:
@@ -485,6 +499,7 @@ rule report_pages:
         ),
     log:
         f"{LOGS}/analysis/report_pages.log",
+    priority: PRIORITY["analysis"]
     conda:
         "../../envs/cpu.yaml"
     resources:

@@ -84,6 +84,13 @@ def pubmed_manners():
     return json.dumps({key: pubmed_setting(key) for key in keys})
 
 
+# Which ready job takes a free core first where cores are fewer than ready jobs (a laptop): the
+# chain the study's end waits on (training runs, then their evaluations and the baseline, then the
+# analysis, its longest jobs first); the measurements beside the analysis, which nothing waits on,
+# take the cores it leaves.
+PRIORITY = {"training": 4, "scoring": 3, "analysis_long": 2, "analysis": 1}
+
+
 # --- model stage ---
 # A rule's params are the keys that shape its outputs (a change reruns it); settings that only decide
 # where and how fast it runs (model.device, batch sizes, the resume directory) are its resources,

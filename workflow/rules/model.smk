@@ -79,6 +79,7 @@ rule baseline:
         f"{LOGS}/baseline.log",
     benchmark:
         f"{BENCH}/baseline.tsv"
+    priority: PRIORITY["scoring"]
     conda:
         "../../envs/gpu.yaml"
     threads: 2
@@ -130,6 +131,7 @@ for arm in ["main", *ARMS]:
             f"{LOGS}/finetune/{run}/seed{{seed}}.log",
         benchmark:
             f"{BENCH}/finetune/{run}/seed{{seed}}.tsv"
+        priority: PRIORITY["training"]
         conda:
             "../../envs/gpu.yaml"
         threads: 2
@@ -168,6 +170,7 @@ for arm in ["main", *ARMS]:
             f"{LOGS}/evaluate/{run}/seed{{seed}}.log",
         benchmark:
             f"{BENCH}/evaluate/{run}/seed{{seed}}.tsv"
+        priority: PRIORITY["scoring"]
         conda:
             "../../envs/gpu.yaml"
         threads: 2
