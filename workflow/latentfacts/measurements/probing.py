@@ -113,6 +113,8 @@ def hidden_states_at(model, tokenizer, texts, positions, batch_size):
     (index 0 = the embeddings). Right padding, so positions count from each text's start."""
     import torch
 
+    from latentfacts.model.scoring import causal_lm_parts
+
     device = next(model.parameters()).device
     encoded = [tokenizer(t, add_special_tokens=False)["input_ids"] for t in texts]
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
@@ -123,7 +125,8 @@ def hidden_states_at(model, tokenizer, texts, positions, batch_size):
             width = max(len(ids) for ids in batch)
             ids = torch.tensor([x + [pad] * (width - len(x)) for x in batch], device=device)
             mask = torch.tensor([[1] * len(x) + [0] * (width - len(x)) for x in batch], device=device)
-            out = model(input_ids=ids, attention_mask=mask, output_hidden_states=True)
+            # the decoder stack alone: the output head's logits at every position would go unread
+            out = causal_lm_parts(model)[0](input_ids=ids, attention_mask=mask, output_hidden_states=True)
             rows = torch.arange(len(batch), device=device)
             where = torch.tensor(positions[begin : begin + batch_size], device=device)
             chunks.append(torch.stack([h[rows, where].float().cpu() for h in out.hidden_states]))
