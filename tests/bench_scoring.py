@@ -1,14 +1,17 @@
 """Benchmark of the model layer (a script, not a test): teacher-forced scoring vs greedy `generate`,
-exact sampling probability vs Monte Carlo (K=10, K=100), one fine-tuning epoch, and the fixed cost of
-a job (process start + imports, model load) against the work of a seed's training run, and a projection
-of the paper-scale study's time on this device from those parts.
+one epoch's evaluation under each answer rule (`evaluate.answer: exact`: scoring + the generate
+cross-check; `extract`: scoring + a greedy reply of every fact, at most `max_new_tokens` tokens, its
+identifier extracted), exact sampling probability vs Monte Carlo (K=10, K=100), one fine-tuning epoch,
+and the fixed cost of a job (process start + imports, model load) against the work of a seed's
+training run, and a projection of the paper-scale study's time on this device from those parts.
 
     python tests/bench_scoring.py                       # CPU, embedded base model (tiny model if results/ is absent)
     python tests/bench_scoring.py --device cuda --model llama-3.1-8b-random --out bench.json
 
 `llama-3.1-8b-random` is a randomly initialised model with the Llama-3.1-8B architecture (bf16, built on
 the meta device and materialised on the GPU; no download) fed synthetic token sequences as long as the
-real prompts; on a GPU the table adds tokens/s, the fraction of the FLOP floor (2 x params x tokens
+real prompts (its replies are random tokens, so under extract it always generates `max_new_tokens` tokens,
+the worst case, and nothing is extracted); on a GPU the table adds tokens/s, the fraction of the FLOP floor (2 x params x tokens
 forward, 6 x for training) against a bf16 matmul rate measured on the same GPU and peak memory, and the
 projection uses the GPU's own rates. Prints a table and writes JSON (`--out`).
 """
@@ -151,6 +154,7 @@ def run(args):
     import torch
 
     from latentfacts.model.finetune import TrainConfig, resume, train_epoch
+    from latentfacts.model.evaluation import example_targets
     from latentfacts.model.lm import load_model, load_tokenizer
     from latentfacts.model.prompts import end_of_turn_id, encode_facts
     from latentfacts.model.sampling import generate_answers, matches_target, monte_carlo_hits
@@ -167,6 +171,7 @@ def run(args):
         examples = synthetic_examples(args.facts, prompt_lengths, shared, 8, 128256, seed=0)
         train = synthetic_examples(args.train_facts, prompt_lengths, shared, 8, 128256, seed=1)
         pad_id, end_id = LLAMA_PAD, LLAMA_EOT
+        judge = None  # random tokens: no text to extract from
     else:
         directory, facts, system_message, template, label = tiny_or_embedded(args.results)
         if args.model:  # another local model, asked the embedded (or tiny) facts
@@ -176,6 +181,7 @@ def run(args):
         examples = encode_facts(tokenizer, facts.head(args.facts), system_message, [template], [0])
         train = examples[: args.train_facts]
         pad_id, end_id = tokenizer.pad_token_id, end_of_turn_id(tokenizer)
+        judge = (tokenizer, example_targets(facts, examples))
     results["load_s"] = now(device) - started
     if device == "cuda":
         torch.cuda.reset_peak_memory_stats()
@@ -191,6 +197,8 @@ def run(args):
     results["greedy_generate_s"] = now(device) - started
     greedy = [matches_target(a[0], ex.target_ids) for a, ex in zip(answers, examples)]
     results["greedy_disagreements"] = int(sum(g != c for g, c in zip(greedy, scores["correct"])))
+
+    results |= evaluation_epochs(model, examples, pad_id, end_id, args, judge)
 
     mc_examples = examples[: args.mc_facts]
     p = scores["p_sample"].to_numpy()[: args.mc_facts]
@@ -229,6 +237,38 @@ def run(args):
     return results
 
 
+def evaluation_epochs(model, examples, pad_id, end_id, args, judge):
+    """Seconds of one epoch's evaluation of `examples` under each answer rule, as `epoch_table` runs it:
+    exact = teacher-forced scoring + greedy `generate` of `args.crosscheck` facts; extract = scoring + a
+    greedy reply (at most `args.max_new_tokens` tokens) of every fact, which also serves the cross-check.
+    With `judge` (tokenizer, each example's (ontology, identifier)) the replies are extracted and the
+    recall under both rules reported; None (random weights) times the generation alone."""
+    from latentfacts.model.answers import AnswerRule
+    from latentfacts.model.evaluation import judged_replies
+    from latentfacts.model.sampling import crosscheck_sample, generate_answers
+    from latentfacts.model.scoring import Sampling, score_examples
+
+    device, out = args.device, {"max_new_tokens": args.max_new_tokens, "crosscheck_facts": args.crosscheck}
+    started = now(device)
+    scores = score_examples(model, examples, pad_id, Sampling(), args.batch_size, progress=False)
+    chosen = crosscheck_sample(len(examples), args.crosscheck, [0, 1])
+    generate_answers(model, [examples[i] for i in chosen], pad_id, end_id, args.batch_size, progress=False)
+    out["eval_exact_s"] = now(device) - started
+    started = now(device)
+    score_examples(model, examples, pad_id, Sampling(), args.batch_size, progress=False)
+    replies = generate_answers(model, examples, pad_id, end_id, args.batch_size, progress=False, max_new_tokens=args.max_new_tokens)
+    if judge is not None:
+        rule = AnswerRule.from_settings({"answer": "extract", **args.extract})
+        right = [own[0][2] for own in judged_replies(judge[0], rule, judge[1], replies)]
+    out["eval_extract_s"] = now(device) - started
+    out["extract_generated_tokens"] = sum(len(own[0]) for own in replies)
+    out["recall_exact"] = float(scores["correct"].mean())
+    if judge is not None:
+        out["recall_extract"] = float(sum(right) / len(right))
+        out["rules_disagree"] = int(sum(r != c for r, c in zip(right, scores["correct"])))
+    return out
+
+
 def paper_projection(r):
     """Minutes of GPU time of the paper-scale study from the measured parts, run as the workflow runs it:
     the baseline job (scoring + 100 Monte Carlo samples per fact), a fine-tuning job (20 epochs) and an
@@ -261,6 +301,11 @@ def table(results):
         ("process start + imports (s)", f"{results['import_s']:.2f}"), ("model load (s)", f"{results['load_s']:.2f}"),
         ("teacher-forced scoring (s)", f"{results['score_s']:.2f}"), ("greedy generate, same facts (s)", f"{results['greedy_generate_s']:.2f}"),
         ("greedy decisions that differ", str(results["greedy_disagreements"])),
+        (f"one epoch's evaluation, exact: scoring + {results['crosscheck_facts']} cross-checked (s)", f"{results['eval_exact_s']:.2f}"),
+        (f"one epoch's evaluation, extract: scoring + replies <= {results['max_new_tokens']} tokens (s)", f"{results['eval_extract_s']:.2f}"),
+        ("tokens generated under extract", str(results["extract_generated_tokens"])),
+        ("recall, exact / extract", f"{results['recall_exact']:.1%} / " + (f"{results['recall_extract']:.1%}" if "recall_extract" in results else "n/a")),
+        ("facts the two rules judge differently", str(results.get("rules_disagree", "n/a"))),
         ("exact p_sample (part of scoring)", "1 pass"),
         ("Monte Carlo K=10 (s)", f"{results['mc10_s']:.2f}"), ("Monte Carlo K=100 (s)", f"{results['mc100_s']:.2f}"),
         ("mean |MC K=10 - exact p|", f"{results['mc10_mean_abs_error']:.4f}"), ("mean |MC K=100 - exact p|", f"{results['mc100_mean_abs_error']:.4f}"),
@@ -283,6 +328,9 @@ def table(results):
 
 
 def main():
+    from latentfacts.configfiles import layered
+    from latentfacts.model.answers import EXTRACT_KEYS
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     parser.add_argument("--model", default=None, help="model directory, or llama-3.1-8b-random (default: embedded base model, else tiny test model)")
@@ -290,6 +338,8 @@ def main():
     parser.add_argument("--train-facts", type=int, default=None, help="facts in the fine-tuning epoch (default 1200 on cuda, 400 on cpu)")
     parser.add_argument("--mc-facts", type=int, default=None, help="facts sampled K=10 and K=100 times (default 200 on cuda, 48 on cpu)")
     parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--max-new-tokens", type=int, default=None, help="longest reply under extract (default evaluate.max_new_tokens: config.yaml's on cpu, paper.yaml's for the 8B model)")
+    parser.add_argument("--crosscheck", type=int, default=None, help="facts cross-checked under exact (default evaluate.crosscheck_facts, as --max-new-tokens)")
     parser.add_argument("--results", type=Path, default=ROOT / "results", help="the workflow's results/ (embedded base model and pairs)")
     parser.add_argument("--out", type=Path, default=None, help="write the results as JSON here")
     args = parser.parse_args()
@@ -297,6 +347,11 @@ def main():
     args.facts = args.facts or (PAPER["facts"] if gpu else 400)
     args.train_facts = args.train_facts or (PAPER["train_facts"] if gpu else 400)
     args.mc_facts = args.mc_facts or (200 if gpu else 48)
+    files = ["config.yaml", "paper.yaml"] if args.model == "llama-3.1-8b-random" else ["config.yaml"]
+    config = layered(*(ROOT / "config" / name for name in files))
+    args.extract = {key: config["evaluate"][key] for key in EXTRACT_KEYS}
+    args.max_new_tokens = args.extract["max_new_tokens"] = args.max_new_tokens or config["evaluate"]["max_new_tokens"]
+    args.crosscheck = config["evaluate"]["crosscheck_facts"] if args.crosscheck is None else args.crosscheck
     results = run(args)
     print(table(results))
     if args.out:

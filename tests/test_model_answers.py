@@ -1,6 +1,8 @@
 """The extract answer rule: extraction reads a JSON field first, then the first identifier match; on a
 real tiny model the extract rule agrees with the teacher-forced exact rule wherever the greedy reply is
-the identifier alone, and the teacher-forced columns are the same under both rules."""
+the identifier alone, and the teacher-forced columns are the same under both rules; a tiny model taught to
+answer some facts in a sentence ("The identifier is HP:...") is right for extract and wrong for exact, in
+an epoch's evaluation and in the baseline's knowledge classes (from real extracted samples)."""
 
 import pytest
 import yaml
@@ -8,9 +10,17 @@ import yaml
 from conftest import ROOT
 from latentfacts.configcheck import ConfigError, check_answer_rule
 from latentfacts.model.answers import AnswerRule, answer_settings, extract_identifier
-from latentfacts.model.evaluation import epoch_table, evaluation_examples, example_targets, sampling_from_config
+from latentfacts.model.evaluation import (
+    SLICK_CATEGORIES,
+    baseline_examples,
+    baseline_table,
+    epoch_table,
+    evaluation_examples,
+    example_targets,
+    sampling_from_config,
+)
 from latentfacts.model.lm import load_model, load_tokenizer
-from tiny_lm import SYSTEM, TEMPLATES, tiny_facts, tiny_lm_dir
+from tiny_lm import SYSTEM, TEMPLATES, tiny_facts, tiny_lm_dir, verbose_facts, verbose_lm_dir
 
 EVALUATE = {
     "answer": "extract",
@@ -21,6 +31,9 @@ EVALUATE = {
 }
 PROMPTS = {"system_message": SYSTEM, "templates": TEMPLATES, "evaluation_template": 0}
 SAMPLING = sampling_from_config({"temperature": 1.0, "top_k": 0, "top_p": 1.0})
+BASELINE = {"samples": 8, "temperature": 1.0, "top_k": 0, "top_p": 1.0, "monte_carlo": "generate",
+            "latent_rule": "monte_carlo", "latent_threshold": 0.5}  # fmt: skip
+SENTENCE = "The identifier is "
 RULE = AnswerRule.from_settings(EVALUATE)
 
 
@@ -64,15 +77,68 @@ def test_extract_and_exact_agree_where_the_reply_is_the_identifier(tiny):
     assert table.loc[table["correct_exact"], "correct"].all()
 
 
+@pytest.fixture(scope="module")
+def verbose():
+    tokenizer, model, facts = load_tokenizer(verbose_lm_dir()), load_model(verbose_lm_dir()), verbose_facts()
+    return model, tokenizer, facts, evaluation_examples(tokenizer, facts, PROMPTS)
+
+
+def test_a_reply_in_a_sentence_is_right_for_extract_and_wrong_for_exact(verbose):
+    model, tokenizer, facts, examples = verbose
+    table = epoch_table(model, tokenizer, examples, SAMPLING, 8, len(examples), 0, 1, RULE, example_targets(facts, examples))
+    table = table.merge(facts[["fact_id", "id", "verbose"]], on="fact_id")
+    # the model learned its facts' reply styles
+    assert table.loc[table["verbose"], "reply"].str.startswith(SENTENCE).mean() >= 0.75
+    sentences = table[table["reply"].str.startswith(SENTENCE)]
+    assert sentences["correct"].mean() >= 0.75 and not sentences["correct_exact"].any()
+    right = sentences[sentences["correct"]]
+    assert (right["extracted_id"] == right["id"]).all() and (right["reply"] == SENTENCE + right["id"]).all()
+    # the teacher-forced columns stay: after "The" the identifier is not the greedy start
+    assert (sentences["first_token_rank"] > 1).all()
+    # where the reply is the identifier alone, the two rules agree
+    alone = table[table["reply"] == table["id"]]
+    assert len(alone) >= 4 and alone["correct"].all() and alone["correct_exact"].all()
+
+
+def test_latent_knowledge_under_extract_comes_from_real_extracted_samples(verbose):
+    model, tokenizer, facts, _ = verbose
+    examples = baseline_examples(tokenizer, facts, PROMPTS, "slick")
+    assert list(examples) == [0, 1, 2]
+    table = baseline_table(model, tokenizer, facts, examples, BASELINE, 8, 4, 0, RULE)
+    table = table.merge(facts[["fact_id", "id"]], on="fact_id")
+    # a sample exactly the identifier is right under extract too, so extract finds at least as many
+    assert (table["mc_hits"] >= table["mc_hits_exact"]).all() and (table["mc_hits"] <= 8).all()
+    assert (table["correct"] == (table["extracted_id"] == table["id"])).all()
+    sentences = table[table["reply"].str.startswith(SENTENCE)]
+    assert len(sentences) >= 6
+    # the facts it answers in a sentence: known by extraction, never known by the exact rule, and their
+    # extracted samples hit where exact ones (almost) never do
+    assert (sentences["knowledge"] == "known").mean() >= 0.75
+    assert not (sentences["knowledge_exact"] == "known").any()
+    assert (sentences["mc_hits"] > sentences["mc_hits_exact"]).mean() >= 0.75
+    # the exact classes follow the exact columns
+    assert (table.loc[table["knowledge_exact"] == "known", "correct_exact"]).all()
+    assert (table.loc[table["knowledge_exact"] == "latent", "mc_hits_exact"] > 0).all()
+    # SliCK over the three templates, by the extract rule
+    assert set(table["slick"]) <= set(SLICK_CATEGORIES) and table["slick"].nunique() >= 2
+    assert (table.loc[table["slick"] == "Known", "knowledge"] == "known").all()
+    assert (table.loc[table["knowledge"] == "known", "slick"].isin(["Known", "MaybeKnown"])).all()
+    assert (table.loc[table["slick"] == "Unknown", "mc_hits"] == 0).all()
+
+
 @pytest.mark.parametrize(
-    "evaluate, message",
+    "sections, message",
     [
-        ({"identifier_patterns": {"HPO": "HP:(\\d{7}"}}, r"evaluate.identifier_patterns.HPO: 'HP:\(\\\\d\{7\}' is no regular expression"),
-        ({"answer": "extract", "identifier_patterns": {"HPO": "HP:\\d{7}"}}, "evaluate.identifier_patterns: no pattern for GO"),
+        ({"evaluate": {"identifier_patterns": {"HPO": "HP:(\\d{7}"}}}, r"evaluate.identifier_patterns.HPO: 'HP:\(\\\\d\{7\}' is no regular expression"),
+        ({"evaluate": {"answer": "extract", "identifier_patterns": {"HPO": "HP:\\d{7}"}}}, "evaluate.identifier_patterns: no pattern for GO"),
+        ({"evaluate": {"answer": "extract"}}, "baseline.monte_carlo: binomial .* set baseline.monte_carlo: generate"),
+        ({"evaluate": {"answer": "extract"}, "baseline": {"monte_carlo": "generate", "latent_rule": "exact"}},
+         "baseline.latent_rule: exact .* set baseline.latent_rule: monte_carlo"),
     ],
 )
-def test_bad_answer_settings_are_named(evaluate, message):
+def test_bad_answer_settings_are_named(sections, message):
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
-    config["evaluate"].update(evaluate)
+    for section, values in sections.items():
+        config[section].update(values)
     with pytest.raises(ConfigError, match=message):
         check_answer_rule(config)

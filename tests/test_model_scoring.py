@@ -139,7 +139,7 @@ def test_knowledge_classes_by_monte_carlo_and_by_exact_probability():
 def test_baseline_finds_known_latent_and_unknown_facts(lm):
     model, tokenizer, examples = lm
     settings = {"samples": 50, "temperature": 1.0, "top_k": 0, "top_p": 1.0, "latent_rule": "monte_carlo", "latent_threshold": 0.5}
-    table = baseline_table(model, tokenizer, examples, settings, batch_size=16, crosscheck_facts=8, seed=0)
+    table = baseline_table(model, tokenizer, tiny_facts(), {0: examples}, settings, batch_size=16, crosscheck_facts=8, seed=0)
     assert set(table["knowledge"]) == {"known", "latent", "unknown"}
     assert (table["mc_samples"] == 50).all()
     assert table.loc[table["knowledge"] == "known", "correct"].all()
@@ -171,7 +171,7 @@ def test_binomial_hits_have_the_law_of_real_samples(lm, scores):
 def test_baseline_with_binomial_draws_decodes_nothing_and_keeps_the_classes_rule(lm):
     model, tokenizer, examples = lm
     settings = {"samples": 50, "temperature": 1.0, "top_k": 0, "top_p": 1.0, "monte_carlo": "binomial", "latent_rule": "monte_carlo", "latent_threshold": 0.5}
-    table = baseline_table(model, tokenizer, examples, settings, batch_size=16, crosscheck_facts=8, seed=0)
+    table = baseline_table(model, tokenizer, tiny_facts(), {0: examples}, settings, batch_size=16, crosscheck_facts=8, seed=0)
     assert table["mc_hits"].tolist() == binomial_hits(table["p_sample"], 50, 0).tolist()
     assert (table.loc[table["knowledge"] == "latent", "mc_hits"] > 0).all()
     assert (table.loc[(table["knowledge"] == "unknown"), "mc_hits"] == 0).all()

@@ -46,18 +46,35 @@ def test_baseline_finetune_evaluate_jobs(project):
     assert all((redone[name] == adapter[name]).all() for name in adapter)
     assert (project / TARGETS[2]).read_bytes() == evaluation
 
-    # under evaluate.answer: extract the evaluation reruns; the rules agree wherever the reply is
-    # exactly the identifier (on this small model rarely; tests/test_model_answers.py checks such replies),
-    # and the teacher-forced columns are unchanged
-    run_snakemake(project, *TARGETS[1:], *small_study_args(project, "evaluate: {answer: extract, max_new_tokens: 12}\n"))
+    # binomial draws cannot judge extracted replies: refused when the DAG is built, and the finished
+    # baseline stays as it was
+    written = (project / TARGETS[0]).read_bytes()
+    refused = run_snakemake(project, *TARGETS, *small_study_args(project, "evaluate: {answer: extract}\n"), check=False)
+    assert refused.returncode != 0
+    assert "config key baseline.monte_carlo: binomial" in refused.stdout + refused.stderr
+    assert (project / TARGETS[0]).read_bytes() == written
+
+    # under evaluate.answer: extract the baseline and the evaluation rerun; the rules agree wherever the
+    # reply is exactly the identifier (on this small model rarely; tests/test_model_answers.py checks such
+    # replies), and the teacher-forced columns are unchanged
+    extract = "evaluate: {answer: extract, max_new_tokens: 12}\nbaseline: {monte_carlo: generate}\n"
+    run_snakemake(project, *TARGETS, *small_study_args(project, extract))
     assert (project / TARGETS[2]).read_bytes() != evaluation
-    assert table_violations(project, ["eval"]) == ({}, 3)
-    for target, before in zip(TARGETS[1:], (epochs[0], epochs[2])):
+    assert table_violations(project, ["baseline", "eval"]) == ({}, 4)
+    for target, before in zip(TARGETS, (baseline, epochs[0], epochs[2])):
         table = pd.read_parquet(project / target).merge(pairs[["fact_id", "id"]], on="fact_id")
         assert table["correct_exact"].tolist() == before["correct"].tolist()
         assert table["logprob"].tolist() == before["logprob"].tolist()
+        assert (table["correct"] == (table["extracted_id"] == table["id"])).all()
         alone = table["reply"] == table["id"]
         assert (table.loc[alone, "correct"] & table.loc[alone, "correct_exact"]).all()
         assert table.loc[table["correct_exact"], "correct"].all()
-        assert (table["correct"] == (table["extracted_id"] == table["id"])).all()
-        assert table["reply"].notna().all()  # every fact was answered by generation
+    judged = pd.read_parquet(project / TARGETS[0])
+    # the baseline judges the base model's greedy reply as epoch 0 does; real samples, each extracted
+    assert judged["correct"].tolist() == pd.read_parquet(project / TARGETS[1])["correct"].tolist()
+    assert (judged["mc_hits"] >= judged["mc_hits_exact"]).all() and (judged["mc_hits"] <= 5).all()
+    for rule in ("", "_exact"):
+        classes = judged[f"knowledge{rule}"]
+        assert set(classes) <= {"known", "latent", "unknown"}
+        assert judged.loc[classes == "known", f"correct{rule}"].all()
+        assert (judged.loc[classes == "latent", f"mc_hits{rule}"] > 0).all()

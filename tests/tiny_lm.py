@@ -5,6 +5,8 @@ and answer appear a planted number of times, so some facts end up known, some la
 `build_tiny_lm(directory)` saves it with save_pretrained, so tests load it through latentfacts.model.lm
 exactly as a rule loads any model; `tiny_lm_dir()` builds it once and caches it on disk (keyed by
 this file's and pretrain.py's content), so every test module and later test runs reuse it.
+`verbose_lm_dir()` is its sibling taught to answer half of its facts in a sentence ("The identifier is
+HP:..."), as instruction-tuned models do.
 """
 
 import functools
@@ -43,22 +45,42 @@ def tiny_facts():
     return pd.DataFrame(rows, columns=["fact_id", "ontology", "id", "label", "split", "planted"])
 
 
-def corpus(facts, tokenizer_template):
-    """Pretraining documents: each fact's chat-formatted question/answer `planted` times (templates
-    rotating) plus plain `label id` lines, shuffled with a fixed seed."""
+def bare_reply(row):
+    """The reply the study asks for: the identifier alone."""
+    return row.id
+
+
+def verbose_reply(row):
+    """A reply in a sentence, as instruction-tuned models often give: right for the paper's
+    extraction rule, wrong for the exact one."""
+    return f"The identifier is {row.id}" if row.verbose else row.id
+
+
+def verbose_facts():
+    """The first 16 tiny facts, every one planted 24 times; every other one answered in a sentence."""
+    facts = tiny_facts().head(16).copy()
+    facts["planted"] = 24
+    facts["verbose"] = [i % 2 == 0 for i in range(len(facts))]
+    return facts
+
+
+def corpus(facts, tokenizer_template, reply=bare_reply):
+    """Pretraining documents: each fact's chat-formatted question/answer (`reply` of its row)
+    `planted` times (templates rotating) plus plain `label id` lines, shuffled with a fixed seed."""
     docs = []
     for row in facts.itertuples():
         for k in range(row.planted):
             question = TEMPLATES[k % len(TEMPLATES)].format(ontology=row.ontology, label=row.label)
-            docs.append(tokenizer_template(question, row.id))
+            docs.append(tokenizer_template(question, reply(row)))
             docs.append(f"{row.label} {row.id}")
     random.Random(11).shuffle(docs)
     return docs
 
 
-def build_tiny_lm(directory, steps=500):
-    """Train tokenizer and model, save both to `directory`; returns the facts table."""
-    facts = tiny_facts()
+def build_tiny_lm(directory, steps=500, facts=None, reply=bare_reply):
+    """Train tokenizer and model on `facts` (default tiny_facts()) answered by `reply`, save both to
+    `directory`; returns the facts table."""
+    facts = tiny_facts() if facts is None else facts
     plain = [f"{r.label} {r.id} " + " ".join(t.format(ontology=r.ontology, label=r.label) for t in TEMPLATES) for r in facts.itertuples()]
     tokenizer = train_tokenizer(plain + [SYSTEM], vocab_size=400)
 
@@ -71,24 +93,40 @@ def build_tiny_lm(directory, steps=500):
         return tokenizer.apply_chat_template(turns, tokenize=False)
 
     model = new_tiny_llama(tokenizer, hidden_size=64, intermediate_size=192, num_layers=2, num_heads=4, max_seq_len=128, seed=0)
-    pretrain(model, tokenizer, corpus(facts, chat), steps=steps, batch_size=16, learning_rate=3e-3, warmup_steps=30, seed=0, max_seq_len=128)
+    pretrain(model, tokenizer, corpus(facts, chat, reply), steps=steps, batch_size=16, learning_rate=3e-3, warmup_steps=30, seed=0, max_seq_len=128)
     model.save_pretrained(directory)
     tokenizer.save_pretrained(directory)
     return facts
 
 
+def build_verbose_lm(directory):
+    """The tiny model trained on verbose_facts(), half of them answered in a sentence."""
+    return build_tiny_lm(directory, steps=400, facts=verbose_facts(), reply=verbose_reply)
+
+
 @functools.cache
 def tiny_lm_dir():
-    """Directory of the cached tiny model (built on first use; written to a temporary directory and
-    renamed, so concurrent test runs never see half a model)."""
+    """Directory of the cached tiny model."""
+    return cached_lm("tiny-lm", build_tiny_lm)
+
+
+@functools.cache
+def verbose_lm_dir():
+    """Directory of the cached tiny model that answers half its facts in a sentence."""
+    return cached_lm("verbose-lm", build_verbose_lm)
+
+
+def cached_lm(name, build):
+    """Directory of a model `build` makes, cached on disk (built on first use; written to a temporary
+    directory and renamed, so concurrent test runs never see half a model)."""
     import latentfacts.basemodel.pretrain
 
     sources = Path(__file__).read_bytes() + Path(latentfacts.basemodel.pretrain.__file__).read_bytes()
     key = hashlib.sha256(sources).hexdigest()[:12]
-    directory = Path(tempfile.gettempdir()) / f"latentfacts-tiny-lm-{key}"
+    directory = Path(tempfile.gettempdir()) / f"latentfacts-{name}-{key}"
     if not (directory / "model.safetensors").exists():
-        building = Path(tempfile.mkdtemp(prefix="tiny-lm-build-"))
-        build_tiny_lm(building)
+        building = Path(tempfile.mkdtemp(prefix=f"{name}-build-"))
+        build(building)
         try:
             os.rename(building, directory)
         except OSError:  # another run finished first

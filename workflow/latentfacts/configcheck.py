@@ -89,7 +89,8 @@ def check_model_choice(config):
 
 
 def check_answer_rule(config):
-    """Identifier patterns compile, and under `extract` every ontology has one."""
+    """Identifier patterns compile; under `extract` every ontology has one, and the baseline's latent
+    knowledge comes from real samples (a probability known exactly exists only for the exact reply)."""
     evaluate = config["evaluate"]
     for name, pattern in evaluate["identifier_patterns"].items():
         try:
@@ -103,6 +104,18 @@ def check_answer_rule(config):
         raise ConfigError(
             f"config key evaluate.identifier_patterns: no pattern for {', '.join(missing)}, "
             "which evaluate.answer: extract needs"
+        )
+    baseline = config["baseline"]
+    if baseline.get("monte_carlo", "generate") == "binomial":
+        raise ConfigError(
+            "config key baseline.monte_carlo: binomial draws know only the probability of the exact reply, "
+            "not of a reply from which the identifier is extracted; set baseline.monte_carlo: generate "
+            "with evaluate.answer: extract (or evaluate.answer: exact)"
+        )
+    if baseline["latent_rule"] == "exact":
+        raise ConfigError(
+            "config key baseline.latent_rule: exact reads p_sample, the probability of the exact reply only; "
+            "set baseline.latent_rule: monte_carlo with evaluate.answer: extract (or evaluate.answer: exact)"
         )
 
 

@@ -94,6 +94,7 @@ rule baseline:
         prompts=EVALUATION_PROMPTS,
         baseline={k: v for k, v in config["baseline"].items() if k != "batch_size"},
         crosscheck_facts=config["evaluate"]["crosscheck_facts"],
+        answer=ANSWER,
         seed=config["seed"],
     script:
         "../scripts/baseline.py"

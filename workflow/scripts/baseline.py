@@ -1,8 +1,10 @@
-"""Score every fact under the base model and sample it: results/baseline.parquet (known/latent/unknown)."""
+"""Score every fact under the base model and sample it: results/baseline.parquet (known/latent/unknown
+under the answer rule and under the exact one; SliCK categories when configured)."""
 
 import torch
 
-from latentfacts.model.evaluation import baseline_table, evaluation_examples
+from latentfacts.model.answers import AnswerRule
+from latentfacts.model.evaluation import baseline_examples, baseline_table
 from latentfacts.model.lm import load_model_for, load_tokenizer_for
 from latentfacts.rulelog import log_to
 from latentfacts.tables import read_table
@@ -14,10 +16,11 @@ def main(smk):
     model_config = {**params.model, "device": smk.resources.device}
     pairs = read_table(smk.input.pairs)
     tokenizer = load_tokenizer_for(model_config)
-    examples = evaluation_examples(tokenizer, pairs, params.prompts)
+    examples = baseline_examples(tokenizer, pairs, params.prompts, params.baseline["categories"])
     model = load_model_for(model_config)
     table = baseline_table(
-        model, tokenizer, examples, params.baseline, smk.resources.batch_size, params.crosscheck_facts, params.seed
+        model, tokenizer, pairs, examples, params.baseline, smk.resources.batch_size,
+        params.crosscheck_facts, params.seed, AnswerRule.from_settings(params.answer),
     )
     table.to_parquet(smk.output[0], index=False)
 

@@ -51,11 +51,20 @@ def matches_target(answer, target_ids):
     return answer[: len(target_ids)] == tuple(target_ids)
 
 
+def sampled_answers(model, examples, pad_id, end_id, sampling, samples, seed, batch_size, progress=True, max_new_tokens=None):
+    """`samples` answers per example drawn with real `generate`, seeded by `seed` (an integer)."""
+    torch.manual_seed(seed)
+    return generate_answers(model, examples, pad_id, end_id, batch_size, sampling, samples, progress, max_new_tokens)
+
+
+def exact_hits(examples, answers):
+    """Number of each example's `answers` that start with its whole target, end token included."""
+    return np.array([sum(matches_target(a, ex.target_ids) for a in own) for own, ex in zip(answers, examples)])
+
+
 def monte_carlo_hits(model, examples, pad_id, end_id, sampling, samples, seed, batch_size, progress=True):
     """Number of `samples` seeded samples per example that equal its target (drawn with real `generate`)."""
-    torch.manual_seed(seed)
-    answers = generate_answers(model, examples, pad_id, end_id, batch_size, sampling, samples, progress)
-    return np.array([sum(matches_target(a, ex.target_ids) for a in answers[i]) for i, ex in enumerate(examples)])
+    return exact_hits(examples, sampled_answers(model, examples, pad_id, end_id, sampling, samples, seed, batch_size, progress))
 
 
 def binomial_hits(p_sample, samples, seed):
