@@ -1,8 +1,8 @@
 """The extract answer rule: extraction reads a JSON field first, then the first identifier match; on a
 real tiny model the extract rule agrees with the teacher-forced exact rule wherever the greedy reply is
 the identifier alone, and the teacher-forced columns are the same under both rules; a tiny model taught to
-answer some facts in a sentence ("The identifier is HP:...") is right for extract and wrong for exact, in
-an epoch's evaluation and in the baseline's knowledge classes (from real extracted samples)."""
+answer in a sentence ("The identifier is HP:...") is right for extract and wrong for exact, in an
+epoch's evaluation and in the baseline's knowledge classes (from real extracted samples)."""
 
 import pytest
 import yaml
@@ -86,18 +86,15 @@ def verbose():
 def test_a_reply_in_a_sentence_is_right_for_extract_and_wrong_for_exact(verbose):
     model, tokenizer, facts, examples = verbose
     table = epoch_table(model, tokenizer, examples, SAMPLING, 8, len(examples), 0, 1, RULE, example_targets(facts, examples))
-    table = table.merge(facts[["fact_id", "id", "verbose"]], on="fact_id")
-    # the model learned its facts' reply styles
-    assert table.loc[table["verbose"], "reply"].str.startswith(SENTENCE).mean() >= 0.75
-    sentences = table[table["reply"].str.startswith(SENTENCE)]
-    assert sentences["correct"].mean() >= 0.75 and not sentences["correct_exact"].any()
-    right = sentences[sentences["correct"]]
-    assert (right["extracted_id"] == right["id"]).all() and (right["reply"] == SENTENCE + right["id"]).all()
+    table = table.merge(facts[["fact_id", "id"]], on="fact_id")
+    # the model learned to answer in a sentence, and the identifiers in it
+    assert table["reply"].str.startswith(SENTENCE).all()
+    assert table["correct"].mean() >= 0.75 and not table["correct_exact"].any()
+    assert (table["correct"] == (table["extracted_id"] == table["id"])).all()
+    right = table[table["correct"]]
+    assert (right["reply"] == SENTENCE + right["id"]).all()
     # the teacher-forced columns stay: after "The" the identifier is not the greedy start
-    assert (sentences["first_token_rank"] > 1).all()
-    # where the reply is the identifier alone, the two rules agree
-    alone = table[table["reply"] == table["id"]]
-    assert len(alone) >= 4 and alone["correct"].all() and alone["correct_exact"].all()
+    assert (table["first_token_rank"] > 1).all()
 
 
 def test_latent_knowledge_under_extract_comes_from_real_extracted_samples(verbose):
@@ -106,21 +103,19 @@ def test_latent_knowledge_under_extract_comes_from_real_extracted_samples(verbos
     assert list(examples) == [0, 1, 2]
     table = baseline_table(model, tokenizer, facts, examples, BASELINE, 8, 4, 0, RULE)
     table = table.merge(facts[["fact_id", "id"]], on="fact_id")
-    # a sample exactly the identifier is right under extract too, so extract finds at least as many
-    assert (table["mc_hits"] >= table["mc_hits_exact"]).all() and (table["mc_hits"] <= 8).all()
     assert (table["correct"] == (table["extracted_id"] == table["id"])).all()
-    sentences = table[table["reply"].str.startswith(SENTENCE)]
-    assert len(sentences) >= 6
-    # the facts it answers in a sentence: known by extraction, never known by the exact rule, and their
-    # extracted samples hit where exact ones (almost) never do
-    assert (sentences["knowledge"] == "known").mean() >= 0.75
-    assert not (sentences["knowledge_exact"] == "known").any()
-    assert (sentences["mc_hits"] > sentences["mc_hits_exact"]).mean() >= 0.75
-    # the exact classes follow the exact columns
-    assert (table.loc[table["knowledge_exact"] == "known", "correct_exact"]).all()
+    # a sample exactly the identifier is right under extract too, so extract finds at least as many;
+    # sampled sentences are right under extract and never exactly the identifier
+    assert (table["mc_hits"] >= table["mc_hits_exact"]).all() and (table["mc_hits"] <= 8).all()
+    assert (table["mc_hits"] > table["mc_hits_exact"]).mean() >= 0.75
+    # known by extraction, never known by the exact rule
+    assert (table["knowledge"] == "known").mean() >= 0.75
+    assert not (table["knowledge_exact"] == "known").any()
+    assert (table.loc[table["knowledge"] == "known", "correct"]).all()
+    assert (table.loc[table["knowledge"] == "latent", "mc_hits"] > 0).all()
     assert (table.loc[table["knowledge_exact"] == "latent", "mc_hits_exact"] > 0).all()
     # SliCK over the three templates, by the extract rule
-    assert set(table["slick"]) <= set(SLICK_CATEGORIES) and table["slick"].nunique() >= 2
+    assert set(table["slick"]) <= set(SLICK_CATEGORIES)
     assert (table.loc[table["slick"] == "Known", "knowledge"] == "known").all()
     assert (table.loc[table["knowledge"] == "known", "slick"].isin(["Known", "MaybeKnown"])).all()
     assert (table.loc[table["slick"] == "Unknown", "mc_hits"] == 0).all()

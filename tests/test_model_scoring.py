@@ -1,11 +1,13 @@
 """One-pass teacher-forced scoring against real generation on the tiny model: greedy correctness,
-exact sampling probability, batch/padding invariance, the cross-check and the baseline classes."""
+exact sampling probability, batch/padding invariance, the cross-check, the baseline classes
+and the SliCK categories over every template."""
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
-from latentfacts.model.evaluation import baseline_table
+from latentfacts.model.evaluation import SLICK_CATEGORIES, baseline_examples, baseline_table, slick_categories
 from latentfacts.model.lm import load_model, load_tokenizer
 from latentfacts.model.prompts import encode_facts, end_of_turn_id
 from latentfacts.model.sampling import (
@@ -175,3 +177,27 @@ def test_baseline_with_binomial_draws_decodes_nothing_and_keeps_the_classes_rule
     assert table["mc_hits"].tolist() == binomial_hits(table["p_sample"], 50, 0).tolist()
     assert (table.loc[table["knowledge"] == "latent", "mc_hits"] > 0).all()
     assert (table.loc[(table["knowledge"] == "unknown"), "mc_hits"] == 0).all()
+
+
+def test_slick_categories_span_the_templates():
+    correct = [[True, True], [True, False], [False, False], [False, False]]
+    hits = [[3, 0], [1, 0], [0, 2], [0, 0]]
+    assert slick_categories(correct, hits).tolist() == list(SLICK_CATEGORIES)
+
+
+def test_slick_categories_over_every_template_change_no_other_column(lm):
+    model, tokenizer, examples = lm
+    facts = tiny_facts()
+    settings = {"samples": 20, "temperature": 1.0, "top_k": 0, "top_p": 1.0, "monte_carlo": "binomial", "latent_rule": "monte_carlo", "latent_threshold": 0.5}
+    prompts = {"system_message": SYSTEM, "templates": TEMPLATES, "evaluation_template": 1}
+    every = baseline_examples(tokenizer, facts, prompts, "slick")
+    assert list(every) == [1, 0, 2]
+    table = baseline_table(model, tokenizer, facts, every, settings, batch_size=16, crosscheck_facts=8, seed=0)
+    alone = baseline_table(model, tokenizer, facts, {1: every[1]}, settings, batch_size=16, crosscheck_facts=8, seed=0)
+    assert alone["slick"].isna().all()
+    pd.testing.assert_frame_equal(table.drop(columns="slick"), alone.drop(columns="slick"))
+    # the tiny model knows some facts under every template, some under one or two, others under none
+    assert {"Known", "MaybeKnown", "Unknown"} <= set(table["slick"]) <= set(SLICK_CATEGORIES)
+    assert (table.loc[table["knowledge"] == "known", "slick"].isin(["Known", "MaybeKnown"])).all()
+    assert (table.loc[table["slick"] == "Known", "knowledge"] == "known").all()
+    assert (table.loc[table["slick"] == "Unknown", "mc_hits"] == 0).all()

@@ -5,8 +5,8 @@ and answer appear a planted number of times, so some facts end up known, some la
 `build_tiny_lm(directory)` saves it with save_pretrained, so tests load it through latentfacts.model.lm
 exactly as a rule loads any model; `tiny_lm_dir()` builds it once and caches it on disk (keyed by
 this file's and pretrain.py's content), so every test module and later test runs reuse it.
-`verbose_lm_dir()` is its sibling taught to answer half of its facts in a sentence ("The identifier is
-HP:..."), as instruction-tuned models do.
+`verbose_lm_dir()` is its sibling taught to answer in a sentence ("The identifier is HP:..."), as
+instruction-tuned models do.
 """
 
 import functools
@@ -50,17 +50,18 @@ def bare_reply(row):
     return row.id
 
 
-def verbose_reply(row):
+def sentence_reply(row):
     """A reply in a sentence, as instruction-tuned models often give: right for the paper's
     extraction rule, wrong for the exact one."""
-    return f"The identifier is {row.id}" if row.verbose else row.id
+    return f"The identifier is {row.id}"
 
 
 def verbose_facts():
-    """The first 16 tiny facts, every one planted 24 times; every other one answered in a sentence."""
-    facts = tiny_facts().head(16).copy()
+    """16 HPO facts of tiny_facts(), every one planted 24 times. One ontology and one reply style: a
+    model this small does not learn to choose its reply's first token by the question (HPO or GO,
+    sentence or identifier) in a few hundred steps, only by what it has already written."""
+    facts = tiny_facts().query("ontology == 'HPO'").head(16).reset_index(drop=True)
     facts["planted"] = 24
-    facts["verbose"] = [i % 2 == 0 for i in range(len(facts))]
     return facts
 
 
@@ -100,8 +101,8 @@ def build_tiny_lm(directory, steps=500, facts=None, reply=bare_reply):
 
 
 def build_verbose_lm(directory):
-    """The tiny model trained on verbose_facts(), half of them answered in a sentence."""
-    return build_tiny_lm(directory, steps=400, facts=verbose_facts(), reply=verbose_reply)
+    """The tiny model trained on verbose_facts(), each answered in a sentence."""
+    return build_tiny_lm(directory, steps=400, facts=verbose_facts(), reply=sentence_reply)
 
 
 @functools.cache
@@ -112,7 +113,7 @@ def tiny_lm_dir():
 
 @functools.cache
 def verbose_lm_dir():
-    """Directory of the cached tiny model that answers half its facts in a sentence."""
+    """Directory of the cached tiny model that answers in a sentence."""
     return cached_lm("verbose-lm", build_verbose_lm)
 
 
