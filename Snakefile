@@ -4,7 +4,11 @@ import sys
 from snakemake.logging import logger
 from snakemake.utils import min_version, validate
 
-from latentfacts.configcheck import check_moved_keys, type_command_line_values
+from latentfacts.configcheck import (
+    check_model_sections,
+    check_moved_keys,
+    type_command_line_values,
+)
 
 min_version("9.0")
 
@@ -17,6 +21,7 @@ configfile: "config/config.yaml"
 
 check_moved_keys(config)
 type_command_line_values(config, "workflow/schemas/config.schema.yaml")
+check_model_sections(config, "workflow/schemas/config.schema.yaml")
 validate(config, "workflow/schemas/config.schema.yaml")
 
 if workflow.is_main_process:

@@ -125,7 +125,7 @@ def tiny_or_embedded(results_dir):
     import pandas as pd
     import yaml
 
-    base, pairs = results_dir / "model" / "base", results_dir / "data" / "pairs.parquet"
+    base, pairs = results_dir / "models" / "default" / "base_model", results_dir / "data" / "pairs.parquet"
     if (base / "config.json").exists() and pairs.exists():
         prompts = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["prompts"]
         template = prompts["templates"][prompts["evaluation_template"]]

@@ -97,9 +97,9 @@ def place_inputs(project):
     (project / "results/data").mkdir(parents=True)
     pairs.to_parquet(project / "results/data/pairs.parquet", index=False)
     covariates.to_parquet(project / "results/data/covariates.parquet", index=False)
-    baseline.to_parquet(project / "results/baseline.parquet", index=False)
+    baseline.to_parquet(project / "results/models/default/baseline.parquet", index=False)
     for (seed, epoch), table in evals.items():
-        path = project / f"results/runs/seed{seed}/eval/epoch_{epoch:02d}.parquet"
+        path = project / f"results/models/default/runs/seed{seed}/eval/epoch_{epoch:02d}.parquet"
         path.parent.mkdir(parents=True, exist_ok=True)
         table.to_parquet(path, index=False)
     # what the data and model stages leave for run.json: provenance records and the pretraining statistics
@@ -114,8 +114,8 @@ def place_inputs(project):
     # the annotation counting's report, with a warning the summary must repeat
     report = {"HPO": {"warning": None}, "GO": {"warning": "92% of candidate terms have no annotation"}}
     (project / "results/data/annotations_report.json").write_text(json.dumps(report))
-    (project / "results/model/base").mkdir(parents=True)
-    (project / "results/model/base/pretrain_stats.json").write_text(json.dumps({"parameters": 123456}))
+    (project / "results/models/default/base_model").mkdir(parents=True)
+    (project / "results/models/default/base_model/pretrain_stats.json").write_text(json.dumps({"parameters": 123456}))
     config = yaml.safe_load((project / "config/config.yaml").read_text())
     config["finetune"].update(replicates=SEEDS, epochs=EPOCHS)
     (project / "config/config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
@@ -124,10 +124,10 @@ def place_inputs(project):
 @pytest.mark.workflow
 def test_analysis_rules_run_and_report_builds(project):
     place_inputs(project)
-    targets = ["results/summary.md", "results/figures/recall.png", "results/figures/degradation.svg",
-               "results/analysis/km_rmst.csv", "results/report/summary.html", "results/report/acquisition.html"]  # fmt: skip
+    targets = ["results/models/default/summary.md", "results/models/default/figures/recall.png", "results/models/default/figures/degradation.svg",
+               "results/models/default/analysis/km_rmst.csv", "results/models/default/report/summary.html", "results/models/default/report/acquisition.html"]  # fmt: skip
     run_snakemake(project, "--allowed-rules", *ANALYSIS_RULES, "--", *targets)
-    analysis = project / "results/analysis"
+    analysis = project / "results/models/default/analysis"
     # trajectories; per endpoint a survival table and the cox, ph, discrete and effects tables; 3 report
     # tables, 3 Kaplan-Meier tables, 2 dynamics tables, the effects and contrasts tables, 2 degradation tables
     assert table_violations(project, ANALYSIS_TABLES) == ({}, 1 + 5 * len(ENDPOINTS) + 12)
@@ -157,7 +157,7 @@ def test_analysis_rules_run_and_report_builds(project):
     logrank = pd.read_csv(analysis / "degradation_logrank.csv", dtype={"seed": str})
     assert set(logrank["endpoint"]) == {"degradation", "degradation_persistent"}
     assert logrank.set_index(["endpoint", "seed"]).loc[("degradation", "pooled"), "variance"] == "robust, clustered by fact"
-    summary = (project / "results/summary.md").read_text()
+    summary = (project / "results/models/default/summary.md").read_text()
     assert "HPO baseline greedy recall" in summary and "2.8% (22/800)" in summary
     assert "| measure | pooled (95% CI) | seed 0 | seed 1 | per-seed range |" in summary
     assert "acquisition: latent HR, epochs 1-4" in summary and "RMST difference latent - unknown" in summary
@@ -167,7 +167,7 @@ def test_analysis_rules_run_and_report_builds(project):
     assert "**Data warnings:** GO: 92% of candidate terms have no annotation" in summary
     assert "## How to read" in summary and "`degradation.png`" in summary and "Facts at risk (seed x fact)" in summary
     for name in ["recall", "acquisition", "generalization", "degradation", "dynamics"]:
-        assert (project / f"results/figures/{name}.png").stat().st_size > 0
+        assert (project / f"results/models/default/figures/{name}.png").stat().st_size > 0
 
     run_snakemake(project, "--allowed-rules", *ANALYSIS_RULES, "--report", "results/report.html", "--", *targets)
     dom = rendered_dom(project / "results/report.html")
@@ -186,25 +186,25 @@ def test_analysis_rules_run_and_report_builds(project):
 @pytest.mark.workflow
 def test_bad_eval_table_fails_naming_the_file_and_leaves_no_output(project):
     place_inputs(project)
-    broken = project / "results/runs/seed1/eval/epoch_03.parquet"
+    broken = project / "results/models/default/runs/seed1/eval/epoch_03.parquet"
     pd.read_parquet(broken).drop(columns="logprob").to_parquet(broken, index=False)
-    proc = run_snakemake(project, "--allowed-rules", "trajectories", "--", "results/analysis/trajectories.parquet", check=False)
+    proc = run_snakemake(project, "--allowed-rules", "trajectories", "--", "results/models/default/analysis/trajectories.parquet", check=False)
     assert proc.returncode != 0
-    log = (project / "results/logs/analysis/trajectories.log").read_text()
+    log = (project / "results/models/default/logs/analysis/trajectories.log").read_text()
     assert "seed1/eval/epoch_03.parquet: missing column(s) ['logprob']" in log
-    assert not (project / "results/analysis/trajectories.parquet").exists()
+    assert not (project / "results/models/default/analysis/trajectories.parquet").exists()
 
 
 @pytest.mark.workflow
 def test_truncated_eval_table_fails_naming_the_file(project):
     place_inputs(project)
-    broken = project / "results/runs/seed0/eval/epoch_02.parquet"
+    broken = project / "results/models/default/runs/seed0/eval/epoch_02.parquet"
     broken.write_bytes(broken.read_bytes()[:-100])
-    proc = run_snakemake(project, "--allowed-rules", "trajectories", "--", "results/analysis/trajectories.parquet", check=False)
+    proc = run_snakemake(project, "--allowed-rules", "trajectories", "--", "results/models/default/analysis/trajectories.parquet", check=False)
     assert proc.returncode != 0
-    log = (project / "results/logs/analysis/trajectories.log").read_text()
+    log = (project / "results/models/default/logs/analysis/trajectories.log").read_text()
     assert "seed0/eval/epoch_02.parquet: not a readable parquet table" in log
-    assert not (project / "results/analysis/trajectories.parquet").exists()
+    assert not (project / "results/models/default/analysis/trajectories.parquet").exists()
 
 
 @pytest.mark.workflow
@@ -213,7 +213,7 @@ def test_stable_k_beyond_the_epochs_fails_when_the_dag_is_built(project):
     config = yaml.safe_load((project / "config/config.yaml").read_text())
     config["analysis"]["stable_k"] = EPOCHS + 1
     (project / "config/config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
-    proc = run_snakemake(project, "-n", "results/analysis/trajectories.parquet", check=False)
+    proc = run_snakemake(project, "-n", "results/models/default/analysis/trajectories.parquet", check=False)
     assert proc.returncode != 0 and "analysis.stable_k (6) exceeds finetune.epochs (5)" in proc.stdout + proc.stderr
 
 
@@ -223,6 +223,6 @@ def test_epoch_bands_with_a_gap_fail_when_the_dag_is_built(project):
     config = yaml.safe_load((project / "config/config.yaml").read_text())
     config["analysis"]["epoch_bands"] = [[1, 2], [4, 5]]
     (project / "config/config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
-    proc = run_snakemake(project, "-n", "results/summary.md", check=False)
+    proc = run_snakemake(project, "-n", "results/models/default/summary.md", check=False)
     assert proc.returncode != 0 and "config key analysis.epoch_bands: band 1 is [4, 5]" in proc.stdout + proc.stderr
-    assert not (project / "results/analysis").exists()
+    assert not (project / "results/models/default/analysis").exists()

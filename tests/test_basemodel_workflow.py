@@ -27,7 +27,7 @@ TINY = {
 @pytest.mark.workflow
 def test_corpus_and_pretraining_rules(project):
     (project / "tiny.yaml").write_text(yaml.safe_dump(TINY))
-    run_snakemake(project, "results/model/base", "--configfile", "tiny.yaml")
+    run_snakemake(project, "results/models/default/base_model", "--configfile", "tiny.yaml")
 
     counts = pd.read_parquet(project / "results/corpus/planted_counts.parquet")
     pairs = pd.read_parquet(project / "results/data/pairs.parquet")
@@ -35,7 +35,7 @@ def test_corpus_and_pretraining_rules(project):
     assert set(pairs["fact_id"]) == set(counts.loc[counts["is_study_fact"], "fact_id"])
     assert (~counts["is_study_fact"]).sum() == 200 and len(documents) == counts["planted_count"].sum()
 
-    base = project / "results/model/base"
+    base = project / "results/models/default/base_model"
     stats = json.loads((base / "pretrain_stats.json").read_text())
     assert stats["steps"] == 20 and len(stats["corpus_sha256"]) == 64 and stats["seed"] == 0
     tokenizer = AutoTokenizer.from_pretrained(base)
@@ -47,8 +47,8 @@ def test_corpus_and_pretraining_rules(project):
         return_dict=True,
     )
     assert model.generate(**prompt, max_new_tokens=4, do_sample=False).shape[1] > prompt["input_ids"].shape[1]
-    assert (project / "results/benchmarks/pretrain_base.tsv").exists()
-    assert "pretrain: 20/20 steps (100%)" in (project / "results/logs/pretrain_base.log").read_text()
+    assert (project / "results/models/default/benchmarks/pretrain_base.tsv").exists()
+    assert "pretrain: 20/20 steps (100%)" in (project / "results/models/default/logs/pretrain_base.log").read_text()
 
     # An evaluation template equal to a corpus question is refused, and no corpus is left behind.
     clash = yaml.safe_load((project / "config/config.yaml").read_text())["prompts"]

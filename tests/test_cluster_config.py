@@ -114,7 +114,7 @@ RELEASES = 4  # paper.yaml's downloads: HPO and GO, ontology and annotations
 def test_paper_dag_builds_offline_with_either_profile(project):
     paper = layered(CONFIG / "config.yaml", CONFIG / "paper.yaml")
     seeds, epochs = paper["finetune"]["replicates"], paper["finetune"]["epochs"]
-    evaluations = [f"results/runs/seed{s}/eval/epoch_{e:02d}.parquet" for s in seeds for e in range(epochs + 1)]
+    evaluations = [f"results/models/default/runs/seed{s}/eval/epoch_{e:02d}.parquet" for s in seeds for e in range(epochs + 1)]
     # Targets first: --configfile takes every argument after it.
     local = dry_run_jobs(project, *evaluations, "--profile", "profiles/local", "--configfile", "config/paper.yaml")
     assert local == dry_run_jobs(project, *evaluations, "--profile", "profiles/slurm")

@@ -21,7 +21,7 @@ from slurm_cluster import CI_PARTITIONS, leftovers, running_slurm
 
 # What the test builds (default: through the model stage, so GPU rules are submitted), and extra
 # Snakemake arguments for both runs; LATENTFACTS_SLURM_TARGETS overrides the targets.
-DEFAULT_TARGETS = " ".join(f"results/runs/seed0/eval/epoch_{epoch:02d}.parquet" for epoch in range(3))
+DEFAULT_TARGETS = " ".join(f"results/models/default/runs/seed0/eval/epoch_{epoch:02d}.parquet" for epoch in range(3))
 TARGETS = os.environ.get("LATENTFACTS_SLURM_TARGETS", DEFAULT_TARGETS).split()
 EXTRA_ARGS = shlex.split(os.environ.get("LATENTFACTS_SLURM_ARGS", ""))
 # The embedded study made smaller for the test (both runs use it): a short pretraining, two epochs.

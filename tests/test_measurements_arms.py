@@ -31,20 +31,20 @@ def test_run_dirs_round_trip_and_main_keeps_its_path():
 
 
 def test_arms_share_the_main_runs_epochs_they_equal():
-    assert run_root("main", 0, 7, after_epoch=3) == "results/runs/seed0"
-    assert run_root("withdrawal", 1, 3, after_epoch=3) == "results/runs/seed1"
-    assert run_root("withdrawal", 1, 4, after_epoch=3) == "results/arms/withdrawal/seed1"
-    assert run_root("single_template", 0, 0, after_epoch=3) == "results/runs/seed0"  # the base model
-    assert run_root("single_template", 0, 1, after_epoch=3) == "results/arms/single_template/seed0"
+    assert run_root("m", "main", 0, 7, after_epoch=3) == "results/models/m/runs/seed0"
+    assert run_root("m", "withdrawal", 1, 3, after_epoch=3) == "results/models/m/runs/seed1"
+    assert run_root("m", "withdrawal", 1, 4, after_epoch=3) == "results/models/m/arms/withdrawal/seed1"
+    assert run_root("m", "single_template", 0, 0, after_epoch=3) == "results/models/m/runs/seed0"  # the base model
+    assert run_root("m", "single_template", 0, 1, after_epoch=3) == "results/models/m/arms/single_template/seed0"
 
 
 def test_paths_of_an_arms_epochs():
-    assert eval_path("withdrawal", 0, 3, after_epoch=3) == "results/runs/seed0/eval/epoch_03.parquet"
-    assert eval_path("withdrawal", 0, 4, after_epoch=3) == "results/arms/withdrawal/seed0/eval/epoch_04.parquet"
-    assert checkpoint_path("single_template", 2, 0, after_epoch=3) is None
+    assert eval_path("m", "withdrawal", 0, 3, after_epoch=3) == "results/models/m/runs/seed0/eval/epoch_03.parquet"
+    assert eval_path("m", "withdrawal", 0, 4, after_epoch=3) == "results/models/m/arms/withdrawal/seed0/eval/epoch_04.parquet"
+    assert checkpoint_path("m", "single_template", 2, 0, after_epoch=3) is None
     assert (
-        checkpoint_path("single_template", 2, 1, after_epoch=3)
-        == "results/arms/single_template/seed2/finetune/epoch_01"
+        checkpoint_path("m", "single_template", 2, 1, after_epoch=3)
+        == "results/models/m/arms/single_template/seed2/finetune/epoch_01"
     )
 
 

@@ -45,22 +45,22 @@ def test_a_local_model_directory_is_read_and_never_written(project, tmp_path):
     shutil.copytree(tiny_lm_dir(), own)
     before = fingerprint(own)
     extra = f"model: {{name_or_path: {own}}}\n"
-    run_snakemake(project, "results/baseline.parquet", *small_study_args(project, extra))
-    log = (project / "results/logs/baseline.log").read_text()
+    run_snakemake(project, "results/models/default/baseline.parquet", *small_study_args(project, extra))
+    log = (project / "results/models/default/logs/baseline.log").read_text()
     assert "knowledge classes" in log
     assert fingerprint(own) == before
-    assert not (project / "results/model").exists()
+    assert not (project / "results/models/default/base_model").exists()
     # the corpus is newer than the model now; still nothing would pretrain or rewrite it
     run_snakemake(project, "results/corpus/corpus.txt", *small_study_args(project, extra))
     jobs = dry_run_jobs(project, "--profile", "profiles/local", "--configfile", "small.yaml", "extra.yaml")
     assert "pretrain_base" not in jobs and "baseline" not in jobs
-    baseline = pd.read_parquet(project / "results/baseline.parquet")
+    baseline = pd.read_parquet(project / "results/models/default/baseline.parquet")
     assert len(baseline) == len(pd.read_parquet(project / "results/data/pairs.parquet"))
 
 
 @pytest.mark.workflow
 def test_the_old_pretrain_key_and_impossible_model_names_fail_at_dag_build(project):
-    (project / "old.yaml").write_text("model: {name_or_path: results/model/base, pretrain: {steps: 10}}\n")
+    (project / "old.yaml").write_text("model: {name_or_path: results/models/default/base_model, pretrain: {steps: 10}}\n")
     failed = run_snakemake(project, "-n", "--configfile", "old.yaml", check=False)
     assert failed.returncode != 0
     assert "config key model.pretrain: remove it" in failed.stdout + failed.stderr

@@ -15,7 +15,7 @@ from latentfacts.model.prompts import PromptError, encode_facts, end_of_turn_id,
 from tiny_lm import SYSTEM, TEMPLATES, tiny_facts, tiny_lm_dir
 
 
-@pytest.mark.parametrize("path", ["results/model/base", "/nonexistent/model", "./local-model"])
+@pytest.mark.parametrize("path", ["results/models/default/base_model", "/nonexistent/model", "./local-model"])
 def test_missing_model_path_is_named(path, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # relative paths resolve in an empty directory, whatever the checkout holds
     with pytest.raises(ModelInputError, match=f"model path '{path}'.*does not exist"):
@@ -91,6 +91,6 @@ def test_out_of_range_settings_stop_the_dry_run(project, section, key, value, me
     target = config["finetune"]["lora"] if section == "lora" else config[section]
     target[key] = value
     config_path.write_text(yaml.safe_dump(config))
-    proc = run_snakemake(project, "-n", "results/runs/seed0/eval/epoch_01.parquet", check=False)
+    proc = run_snakemake(project, "-n", "results/models/default/runs/seed0/eval/epoch_01.parquet", check=False)
     assert proc.returncode != 0
     assert message in proc.stdout + proc.stderr and "ValidationError" in proc.stdout + proc.stderr

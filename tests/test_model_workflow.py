@@ -8,7 +8,7 @@ from safetensors.torch import load_file
 
 from conftest import run_snakemake, small_study_args, table_violations
 
-TARGETS = ["results/baseline.parquet", "results/runs/seed0/eval/epoch_00.parquet", "results/runs/seed0/eval/epoch_02.parquet"]
+TARGETS = ["results/models/default/baseline.parquet", "results/models/default/runs/seed0/eval/epoch_00.parquet", "results/models/default/runs/seed0/eval/epoch_02.parquet"]
 
 
 @pytest.mark.workflow
@@ -23,7 +23,7 @@ def test_baseline_finetune_evaluate_jobs(project):
     assert table_violations(project, tables) == ({}, 10)
     assert sorted(baseline["fact_id"]) == sorted(pairs["fact_id"])
     assert set(baseline["knowledge"]) <= {"known", "latent", "unknown"} and (baseline["mc_samples"] == 5).all()
-    epochs = {e: pd.read_parquet(project / f"results/runs/seed0/eval/epoch_{e:02d}.parquet") for e in (0, 2)}
+    epochs = {e: pd.read_parquet(project / f"results/models/default/runs/seed0/eval/epoch_{e:02d}.parquet") for e in (0, 2)}
     for e, table in epochs.items():
         assert (table["epoch"] == e).all() and len(table) == len(pairs)
     # epoch 0 is the base model: the same scores as the baseline
@@ -33,7 +33,7 @@ def test_baseline_finetune_evaluate_jobs(project):
     trained = epochs[0]["fact_id"].isin(pairs.loc[pairs["split"] == "train", "fact_id"])
     assert epochs[2].loc[trained, "logprob"].mean() > epochs[0].loc[trained, "logprob"].mean()
 
-    epoch_two = project / "results/runs/seed0/finetune/epoch_02"
+    epoch_two = project / "results/models/default/runs/seed0/finetune/epoch_02"
     seen = pd.read_parquet(epoch_two / "seen_order.parquet")
     assert sorted(seen["fact_id"]) == sorted(pairs.loc[pairs["split"] == "train", "fact_id"])
     adapter = load_file(epoch_two / "adapter_model.safetensors")

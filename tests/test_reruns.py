@@ -27,7 +27,7 @@ EXTRA = {
     "measurements": {"withdrawal": {"enabled": True, "after_epoch": 1}},
 }
 EPOCHS = 3
-MAIN = "results/runs/seed0"
+MAIN = "results/models/default/runs/seed0"
 ENDPOINTS = 5
 ANALYSIS = {
     "trajectories": 1, "survival_tables": 1, "cox": ENDPOINTS, "discrete_time": ENDPOINTS, "effects": ENDPOINTS,
@@ -88,7 +88,9 @@ def scheduled(project, base, edit):
     jobs = Counter()
     for match in re.finditer(r"^(?:local)?rule (\w+):\n((?:    .*\n)*)", proc.stdout, flags=re.M):
         wildcards = re.search(r"^    wildcards: (.*)$", match.group(2), flags=re.M)
-        jobs[f"{match.group(1)}[{wildcards.group(1)}]" if wildcards else match.group(1)] += 1
+        # the one model's name, in every model job's wildcards, left out
+        wildcards = wildcards and re.sub(r"model=default(, )?", "", wildcards.group(1))
+        jobs[f"{match.group(1)}[{wildcards}]" if wildcards else match.group(1)] += 1
     return jobs
 
 
@@ -196,7 +198,7 @@ def test_a_killed_run_continues_from_its_last_finished_epoch(finished, tmp_path)
 
     proc = subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=1500)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
-    log = (project / "results/logs/finetune/runs/seed0.log").read_text()
+    log = (project / "results/models/default/logs/finetune/runs/seed0.log").read_text()
     assert "resuming after epoch 2" in log
     trained = re.findall(r"epoch (\d+): mean training loss", log.split("resuming after epoch 2")[-1])
     assert trained == ["3"]
@@ -225,7 +227,7 @@ def test_a_changed_learning_rate_after_a_kill_starts_from_the_first_epoch(finish
         study_command(target, "small.yaml", "extra.yaml", "lr.yaml"), cwd=project, capture_output=True, text=True, timeout=1500
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
-    log = (project / "results/logs/finetune/runs/seed0.log").read_text()
+    log = (project / "results/models/default/logs/finetune/runs/seed0.log").read_text()
     assert "made with other settings or inputs: starting from the first epoch" in log
     assert "resuming" not in log
     assert re.findall(r"epoch (\d+): mean training loss", log) == ["1", "2", "3"]
@@ -240,7 +242,7 @@ def test_a_changed_learning_rate_after_a_kill_starts_from_the_first_epoch(finish
 @pytest.mark.workflow
 def test_cuda_without_a_gpu_stops_before_any_job_and_keeps_the_outputs(finished, tmp_path):
     project, base = finished
-    baseline = project / "results/baseline.parquet"
+    baseline = project / "results/models/default/baseline.parquet"
     before = (baseline.read_bytes(), baseline.stat().st_mtime_ns)
     (project / "edit.yaml").write_text(yaml.safe_dump(merged(base, {"model": {"device": "cuda"}})))
     env = os.environ | {"CUDA_VISIBLE_DEVICES": ""}

@@ -10,6 +10,10 @@ import re
 import yaml
 
 from latentfacts.model.names import EMBEDDED, could_be_hub_name
+from latentfacts.model.sections import model_sections, section_keys
+
+# A studied model's short name: a folder name and a Snakemake wildcard value.
+MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
 
 class ConfigError(ValueError):
@@ -28,7 +32,34 @@ def check_moved_keys(config):
 
 
 def _schema_at(schema, root):
-    return root["$defs"][schema["$ref"].rsplit("/", 1)[-1]] if "$ref" in schema else schema
+    """`schema`, or what its `$ref` (a pointer into `root`, such as `#/$defs/source`) points to."""
+    if "$ref" not in schema:
+        return schema
+    for part in schema["$ref"].removeprefix("#/").split("/"):
+        root = root[part]
+    return root
+
+
+def check_model_sections(config, schema_path):
+    """Each entry of `models` against the schema's model section, the error naming the key in full
+    (`models.small.dtype`), before the whole config's validation would name it by schema path."""
+    import jsonschema
+
+    with open(schema_path) as handle:
+        schema = yaml.safe_load(handle)
+    # the whole schema, so its references resolve, over a config holding only the entry
+    validator = jsonschema.Draft202012Validator({**schema, "required": []})
+    for name, entry in (config.get("models") or {}).items():
+        if not MODEL_NAME.match(str(name)):
+            raise ConfigError(
+                f"config key models.{name}: a model's short name names its folder results/models/<name>; "
+                "use letters, digits, '_' and '-' (starting with a letter or digit)"
+            )
+        if not isinstance(entry, dict):
+            raise ConfigError(f"config key models.{name}: expected a model section (a mapping), got {entry!r}")
+        error = jsonschema.exceptions.best_match(validator.iter_errors({"models": {name: entry}}))
+        if error is not None:
+            raise ConfigError(f"config key {'.'.join(map(str, error.absolute_path))}: {error.message}")
 
 
 def typed_values(value, schema, root):
@@ -74,18 +105,20 @@ def type_command_line_values(config, schema_path):
 
 
 def check_model_choice(config):
-    """`embedded` needs the embedded_model section; any other name is a hub name or an existing
-    local directory (a path-like name that does not exist is a typo, not a hub model)."""
-    name = config["model"]["name_or_path"]
-    if name == EMBEDDED:
-        if "embedded_model" not in config:
-            raise ConfigError("config key embedded_model: required when model.name_or_path is 'embedded'")
-        return
-    if not os.path.exists(name) and not could_be_hub_name(name):
-        raise ConfigError(
-            f"config key model.name_or_path: {name!r} is no local directory and cannot be a Hugging Face "
-            "hub name ('owner/model'); use 'embedded' for the workflow's own tiny model"
-        )
+    """For every studied model: `embedded` needs the embedded_model section; any other name is a hub
+    name or an existing local directory (a path-like name that does not exist is a typo, not a hub model)."""
+    sections = model_sections(config)
+    for model, key in section_keys(config).items():
+        name = sections[model]["name_or_path"]
+        if name == EMBEDDED:
+            if "embedded_model" not in config:
+                raise ConfigError(f"config key embedded_model: required when {key}.name_or_path is 'embedded'")
+            continue
+        if not os.path.exists(name) and not could_be_hub_name(name):
+            raise ConfigError(
+                f"config key {key}.name_or_path: {name!r} is no local directory and cannot be a Hugging Face "
+                "hub name ('owner/model'); use 'embedded' for the workflow's own tiny model"
+            )
 
 
 def check_answer_rule(config):

@@ -14,8 +14,8 @@ from latentfacts.analysis.survival import (
 check_stable_k(config["analysis"]["stable_k"], EPOCHS)
 check_epoch_bands(config["analysis"]["epoch_bands"])
 
-ANALYSIS = "results/analysis"
-FIGURES = "results/figures"
+ANALYSIS = f"{MODEL_ROOT}/analysis"
+FIGURES = f"{MODEL_ROOT}/figures"
 EVAL_KEYS = [(seed, epoch) for seed in SEEDS for epoch in range(EPOCHS + 1)]
 # The report's categories: one per question the study asks, then the measurements and provenance.
 CATEGORIES = {
@@ -28,7 +28,8 @@ CATEGORIES = {
 FIGURE_NAMES = list(CATEGORIES)
 QUESTIONS = ["acquisition", "generalization", "degradation", "dynamics"]
 PROVENANCE = "Data and model provenance"
-REPORT = "results/report"
+REPORT = f"{MODEL_ROOT}/report"
+SUMMARY = f"{MODEL_ROOT}/summary.md"
 # The inputs the run read (their provenance records name the data releases).
 SOURCES = sorted(
     {
@@ -54,13 +55,25 @@ REPORT_TABLES = [
     "km_contrasts",
     "degradation_logrank",
 ]
-# What rule all asks of this stage: the summary, every figure, the tables and the report's pages.
-ANALYSIS_TARGETS = [
-    "results/summary.md",
-    *expand(f"{FIGURES}/{{name}}.{{ext}}", name=FIGURE_NAMES, ext=["png", "svg"]),
-    *expand(f"{ANALYSIS}/{{name}}.csv", name=REPORT_TABLES),
-    *expand(f"{REPORT}/{{name}}.html", name=["summary", "provenance", *QUESTIONS]),
-]
+# What rule all asks of this stage: each model's summary, every figure, the tables and the report's pages.
+ANALYSIS_TARGETS = expand(
+    [
+        SUMMARY,
+        *expand(
+            f"{FIGURES}/{{name}}.{{ext}}",
+            name=FIGURE_NAMES,
+            ext=["png", "svg"],
+            allow_missing=True,
+        ),
+        *expand(f"{ANALYSIS}/{{name}}.csv", name=REPORT_TABLES, allow_missing=True),
+        *expand(
+            f"{REPORT}/{{name}}.html",
+            name=["summary", "provenance", *QUESTIONS],
+            allow_missing=True,
+        ),
+    ],
+    model=MODEL_NAMES,
+)
 
 
 rule trajectories:
@@ -68,15 +81,15 @@ rule trajectories:
     input:
         pairs="results/data/pairs.parquet",
         covariates="results/data/covariates.parquet",
-        baseline="results/baseline.parquet",
+        baseline=f"{MODEL_ROOT}/baseline.parquet",
         evals=[
-            f"results/runs/seed{seed}/eval/epoch_{epoch:02d}.parquet"
+            f"{MODEL_ROOT}/runs/seed{seed}/eval/epoch_{epoch:02d}.parquet"
             for seed, epoch in EVAL_KEYS
         ],
     output:
         f"{ANALYSIS}/trajectories.parquet",
     log:
-        f"{LOGS}/analysis/trajectories.log",
+        f"{MODEL_LOGS}/analysis/trajectories.log",
     priority: PRIORITY["analysis"]
     conda:
         "../../envs/cpu.yaml"
@@ -96,7 +109,7 @@ rule survival_tables:
     output:
         **SURVIVAL_FILES,
     log:
-        f"{LOGS}/analysis/survival_tables.log",
+        f"{MODEL_LOGS}/analysis/survival_tables.log",
     priority: PRIORITY["analysis"]
     conda:
         "../../envs/cpu.yaml"
@@ -121,9 +134,9 @@ rule cox:
         model=f"{ANALYSIS}/cox_{{endpoint}}.json",
         ph=f"{ANALYSIS}/ph_{{endpoint}}.parquet",
     log:
-        f"{LOGS}/analysis/cox_{{endpoint}}.log",
+        f"{MODEL_LOGS}/analysis/cox_{{endpoint}}.log",
     benchmark:
-        f"{BENCH}/analysis/cox_{{endpoint}}.tsv"
+        f"{MODEL_BENCH}/analysis/cox_{{endpoint}}.tsv"
     wildcard_constraints:
         endpoint="|".join(SURVIVAL_ENDPOINTS),
     priority: PRIORITY["analysis"]
@@ -154,9 +167,9 @@ rule discrete_time:
         hazard_ratios=f"{ANALYSIS}/discrete_{{endpoint}}.parquet",
         model=f"{ANALYSIS}/discrete_{{endpoint}}.json",
     log:
-        f"{LOGS}/analysis/discrete_{{endpoint}}.log",
+        f"{MODEL_LOGS}/analysis/discrete_{{endpoint}}.log",
     benchmark:
-        f"{BENCH}/analysis/discrete_{{endpoint}}.tsv"
+        f"{MODEL_BENCH}/analysis/discrete_{{endpoint}}.tsv"
     wildcard_constraints:
         endpoint="|".join(SURVIVAL_ENDPOINTS),
     priority: PRIORITY["analysis"]
@@ -178,23 +191,37 @@ rule discrete_time:
 rule hazard_ratio_tables:
     """Cox and discrete-time results of every endpoint -> three report tables."""
     input:
-        cox=expand(f"{ANALYSIS}/cox_{{endpoint}}.parquet", endpoint=SURVIVAL_ENDPOINTS),
-        cox_models=expand(
-            f"{ANALYSIS}/cox_{{endpoint}}.json", endpoint=SURVIVAL_ENDPOINTS
+        cox=expand(
+            f"{ANALYSIS}/cox_{{endpoint}}.parquet",
+            endpoint=SURVIVAL_ENDPOINTS,
+            allow_missing=True,
         ),
-        ph=expand(f"{ANALYSIS}/ph_{{endpoint}}.parquet", endpoint=SURVIVAL_ENDPOINTS),
+        cox_models=expand(
+            f"{ANALYSIS}/cox_{{endpoint}}.json",
+            endpoint=SURVIVAL_ENDPOINTS,
+            allow_missing=True,
+        ),
+        ph=expand(
+            f"{ANALYSIS}/ph_{{endpoint}}.parquet",
+            endpoint=SURVIVAL_ENDPOINTS,
+            allow_missing=True,
+        ),
         discrete=expand(
-            f"{ANALYSIS}/discrete_{{endpoint}}.parquet", endpoint=SURVIVAL_ENDPOINTS
+            f"{ANALYSIS}/discrete_{{endpoint}}.parquet",
+            endpoint=SURVIVAL_ENDPOINTS,
+            allow_missing=True,
         ),
         discrete_models=expand(
-            f"{ANALYSIS}/discrete_{{endpoint}}.json", endpoint=SURVIVAL_ENDPOINTS
+            f"{ANALYSIS}/discrete_{{endpoint}}.json",
+            endpoint=SURVIVAL_ENDPOINTS,
+            allow_missing=True,
         ),
     output:
         hazard_ratios=f"{ANALYSIS}/hazard_ratios.csv",
         models=f"{ANALYSIS}/models.csv",
         ph=f"{ANALYSIS}/ph_checks.csv",
     log:
-        f"{LOGS}/analysis/hazard_ratio_tables.log",
+        f"{MODEL_LOGS}/analysis/hazard_ratio_tables.log",
     priority: PRIORITY["analysis"]
     conda:
         "../../envs/cpu.yaml"
@@ -216,7 +243,7 @@ rule kaplan_meier:
         logrank=f"{ANALYSIS}/km_logrank.csv",
         rmst=f"{ANALYSIS}/km_rmst.csv",
     log:
-        f"{LOGS}/analysis/kaplan_meier.log",
+        f"{MODEL_LOGS}/analysis/kaplan_meier.log",
     priority: PRIORITY["analysis"]
     conda:
         "../../envs/cpu.yaml"
@@ -241,9 +268,9 @@ rule effects:
     output:
         f"{ANALYSIS}/effects_{{endpoint}}.parquet",
     log:
-        f"{LOGS}/analysis/effects_{{endpoint}}.log",
+        f"{MODEL_LOGS}/analysis/effects_{{endpoint}}.log",
     benchmark:
-        f"{BENCH}/analysis/effects_{{endpoint}}.tsv"
+        f"{MODEL_BENCH}/analysis/effects_{{endpoint}}.tsv"
     wildcard_constraints:
         endpoint="|".join(SURVIVAL_ENDPOINTS),
     priority: PRIORITY["analysis_long"]
@@ -273,11 +300,15 @@ rule effects:
 rule effect_table:
     """Every endpoint's per-band, per-seed and sensitivity hazard ratios -> one report table."""
     input:
-        expand(f"{ANALYSIS}/effects_{{endpoint}}.parquet", endpoint=SURVIVAL_ENDPOINTS),
+        expand(
+            f"{ANALYSIS}/effects_{{endpoint}}.parquet",
+            endpoint=SURVIVAL_ENDPOINTS,
+            allow_missing=True,
+        ),
     output:
         f"{ANALYSIS}/effects.csv",
     log:
-        f"{LOGS}/analysis/effect_table.log",
+        f"{MODEL_LOGS}/analysis/effect_table.log",
     priority: PRIORITY["analysis"]
     conda:
         "../../envs/cpu.yaml"
@@ -297,9 +328,9 @@ rule km_contrasts:
     output:
         f"{ANALYSIS}/km_contrasts.csv",
     log:
-        f"{LOGS}/analysis/km_contrasts.log",
+        f"{MODEL_LOGS}/analysis/km_contrasts.log",
     benchmark:
-        f"{BENCH}/analysis/km_contrasts.tsv"
+        f"{MODEL_BENCH}/analysis/km_contrasts.tsv"
     priority: PRIORITY["analysis"]
     conda:
         "../../envs/cpu.yaml"
@@ -322,7 +353,7 @@ rule degradation_exposure:
         curves=f"{ANALYSIS}/degradation_curves.parquet",
         logrank=f"{ANALYSIS}/degradation_logrank.csv",
     log:
-        f"{LOGS}/analysis/degradation_exposure.log",
+        f"{MODEL_LOGS}/analysis/degradation_exposure.log",
     priority: PRIORITY["analysis"]
     conda:
         "../../envs/cpu.yaml"
@@ -348,7 +379,7 @@ rule dynamics:
         curves=f"{ANALYSIS}/dynamics_curves.parquet",
         summary=f"{ANALYSIS}/dynamics_summary.csv",
     log:
-        f"{LOGS}/analysis/dynamics.log",
+        f"{MODEL_LOGS}/analysis/dynamics.log",
     priority: PRIORITY["analysis"]
     conda:
         "../../envs/cpu.yaml"
@@ -370,12 +401,12 @@ rule run_facts:
     input:
         provenance=[f"{downloaded(source)}.provenance.json" for source in SOURCES],
         data=[downloaded(source) for source in SOURCES],
-        model=base_model_input(),
+        model=base_model_input,
         annotations_report="results/data/annotations_report.json",
     output:
         f"{ANALYSIS}/run.json",
     log:
-        f"{LOGS}/analysis/run_facts.log",
+        f"{MODEL_LOGS}/analysis/run_facts.log",
     priority: PRIORITY["analysis"]
     conda:
         "../../envs/cpu.yaml"
@@ -384,8 +415,10 @@ rule run_facts:
         runtime=5,
     params:
         # a hub model is named here; a local one is its input directory
-        hub_model=None if base_model_input() else config["model"]["name_or_path"],
-        pretrained=PRETRAIN,
+        hub_model=lambda w: (
+            None if base_model_input(w) else MODELS[w.model]["name_or_path"]
+        ),
+        pretrained=lambda w: w.model in PRETRAINED,
         sources=SOURCES,
         seeds=SEEDS,
         epochs=EPOCHS,
@@ -417,7 +450,7 @@ rule figures:
         **{f"{name}_svg": f"{FIGURES}/{name}.svg" for name in FIGURE_NAMES},
         notes=f"{FIGURES}/figure_notes.json",
     log:
-        f"{LOGS}/analysis/figures.log",
+        f"{MODEL_LOGS}/analysis/figures.log",
     priority: PRIORITY["analysis"]
     conda:
         "../../envs/cpu.yaml"
@@ -432,7 +465,7 @@ rule figures:
 
 
 rule summary:
-    """This run's headline numbers beside the paper's -> results/summary.md."""
+    """This model's headline numbers beside the paper's -> results/models/{model}/summary.md."""
     input:
         trajectories=f"{ANALYSIS}/trajectories.parquet",
         hazard_ratios=f"{ANALYSIS}/hazard_ratios.csv",
@@ -446,9 +479,9 @@ rule summary:
         run=f"{ANALYSIS}/run.json",
         figure_notes=f"{FIGURES}/figure_notes.json",
     output:
-        "results/summary.md",
+        SUMMARY,
     log:
-        f"{LOGS}/analysis/summary.log",
+        f"{MODEL_LOGS}/analysis/summary.log",
     priority: PRIORITY["analysis"]
     conda:
         "../../envs/cpu.yaml"
@@ -467,7 +500,7 @@ rule summary:
 rule report_pages:
     """The report's HTML pages: the summary (its first page), each question's tables, the provenance."""
     input:
-        summary="results/summary.md",
+        summary=SUMMARY,
         run=f"{ANALYSIS}/run.json",
         hazard_ratios=f"{ANALYSIS}/hazard_ratios.csv",
         models=f"{ANALYSIS}/models.csv",
@@ -498,7 +531,7 @@ rule report_pages:
             category=PROVENANCE,
         ),
     log:
-        f"{LOGS}/analysis/report_pages.log",
+        f"{MODEL_LOGS}/analysis/report_pages.log",
     priority: PRIORITY["analysis"]
     conda:
         "../../envs/cpu.yaml"

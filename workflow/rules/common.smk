@@ -12,22 +12,34 @@ from latentfacts.measurements.arms import (
 )
 from latentfacts.configcheck import check_config
 from latentfacts.model.answers import answer_settings
-from latentfacts.model.lm import check_model_location, resolve_device, resolve_embedded
-from latentfacts.model.names import EMBEDDED, EMBEDDED_DIR
+from latentfacts.model.lm import check_model_location, resolve_device
+from latentfacts.model.names import embedded_dir, model_root
+from latentfacts.model.sections import (
+    load_settings,
+    model_sections,
+    pretrained,
+    pretraining,
+    section_keys,
+)
 from latentfacts.measurements.probing import probe_epochs
 
 check_config(config)
-# A local base model must be whole before any job starts (the embedded study's is a job's output).
-if config["model"]["name_or_path"] != EMBEDDED:
-    check_model_location(config["model"]["name_or_path"])
+# The studied models: short name -> model section (config/README.md: `models`).
+MODELS = model_sections(config)
+MODEL_NAMES = list(MODELS)
+# The embedded models are pretrained by the workflow; any other is the user's, only ever read.
+PRETRAINED = [name for name in MODEL_NAMES if pretrained(config, name)]
+# A local base model must be whole before any job starts (an embedded one is a job's output).
+for name, key in section_keys(config).items():
+    if name not in PRETRAINED:
+        check_model_location(MODELS[name]["name_or_path"], f"{key}.name_or_path")
 
 
 onstart:
     # After the DAG is built and before any job runs (or Snakemake deletes an output to redo it); only
     # where this machine runs the jobs: a SLURM login node has no GPU, its GPU nodes do.
-    if (
-        workflow.executor_plugin.common_settings.local_exec
-        and config["model"]["device"] == "cuda"
+    if workflow.executor_plugin.common_settings.local_exec and any(
+        section["device"] == "cuda" for section in MODELS.values()
     ):
         resolve_device("cuda")
 
@@ -96,17 +108,27 @@ PRIORITY = {"training": 4, "scoring": 3, "analysis_long": 2, "analysis": 1}
 # where and how fast it runs (model.device, batch sizes, the resume directory) are its resources,
 # which Snakemake never compares with the last run (config/README.md: which keys rerun what).
 
-# The embedded model is pretrained by the workflow; any other is the user's, only ever read.
-PRETRAIN = config["model"]["name_or_path"] == EMBEDDED
-# `embedded` resolved to the directory it is pretrained into, with the date chat templates read
-# (prompts.date_string)
-MODEL = resolve_embedded(
-    {
-        key: config["model"][key]
-        for key in ("name_or_path", "dtype", "trust_remote_code", "chat_template")
-    }
-    | {"date_string": config["prompts"]["date_string"]}
-)
+# Every model-dependent output lives under its model's short name, the {model} wildcard.
+MODEL_ROOT = model_root("{model}")
+MODEL_LOGS = f"{MODEL_ROOT}/logs"
+MODEL_BENCH = f"{MODEL_ROOT}/benchmarks"
+
+
+# how each model is loaded: `embedded` resolved to the directory it is pretrained into, with the date
+# chat templates read (prompts.date_string)
+MODEL_LOAD = {name: load_settings(config, name) for name in MODEL_NAMES}
+
+
+def model_load(wildcards):
+    """What a rule loads wildcards.model with (its params: a change reruns that model's jobs only)."""
+    return MODEL_LOAD[wildcards.model]
+
+
+def model_device(wildcards):
+    """The device wildcards.model runs on (a resource: it never reruns a job)."""
+    return MODELS[wildcards.model]["device"]
+
+
 # how every epoch's replies are judged (evaluate.answer and, under extract, its settings)
 ANSWER = answer_settings(config["evaluate"])
 # the sampling law of every score's p_sample (the baseline's Monte Carlo settings are its own)
@@ -124,27 +146,38 @@ EVALUATION_PROMPTS = prompts("system_message", "templates", "evaluation_template
 def resume_state(run):
     """Where a training run's finished epochs wait while it runs (outside its outputs, which Snakemake
     deletes before it runs a job again)."""
-    return lambda wildcards: f"results/{run}/seed{wildcards.seed}/resume"
+    return (
+        lambda wildcards: f"{model_root(wildcards.model)}/{run}/seed{wildcards.seed}/resume"
+    )
 
 
-def base_model_input():
-    """The base model directory as an input when it is a file: made by `pretrain_base` or local.
-    A hub name is no input (it is fetched by the loader)."""
-    path = MODEL["name_or_path"]
-    return [path] if PRETRAIN or os.path.exists(path) else []
+def base_model_input(wildcards):
+    """wildcards.model's base model directory as an input when it is a file: made by `pretrain_base`
+    or local. A hub name is no input (it is fetched by the loader)."""
+    path = MODEL_LOAD[wildcards.model]["name_or_path"]
+    return [path] if wildcards.model in PRETRAINED or os.path.exists(path) else []
 
 
 # --- measurements: rules that load the model with an adapter per (seed, epoch) ---
 
 
-def adapter_dirs(arm, seed_epochs):
-    """The adapter directory of `arm` at each (seed, epoch): None at epoch 0, the base model."""
-    return [checkpoint_path(arm, s, e, WITHDRAW_AFTER) for s, e in seed_epochs]
+def adapter_dirs(model, arm, seed_epochs):
+    """The adapter directory of `model`'s `arm` at each (seed, epoch): None at epoch 0, the base model."""
+    return [checkpoint_path(model, arm, s, e, WITHDRAW_AFTER) for s, e in seed_epochs]
 
 
-def model_inputs(dirs):
-    """What a rule that loads the model with each adapter directory of `dirs` depends on."""
-    return [*base_model_input(), *(d for d in dirs if d)]
+def model_inputs(arm, seed_epochs):
+    """An input function: what a rule that loads wildcards.model with `arm`'s adapter at each of
+    `seed_epochs(wildcards)` (or the list itself) depends on."""
+
+    def inputs(wildcards):
+        pairs = seed_epochs(wildcards) if callable(seed_epochs) else seed_epochs
+        dirs = adapter_dirs(
+            wildcards.model, arm(wildcards) if callable(arm) else arm, pairs
+        )
+        return [*base_model_input(wildcards), *(d for d in dirs if d)]
+
+    return inputs
 
 
 def semantic_epochs(wildcards):

@@ -1,8 +1,9 @@
 """Measurements beside the survival analysis: log-probability dynamics, forgetting, reverse and
 linear probes on the main run, and two arms with their own training runs (withdrawal, augmentation).
 
-An arm's runs live under results/arms/{arm}/seed{s}/ and are made by finetune_{arm} and evaluate_{arm}
-rules like the main run's (results/runs/seed{s}/, see model.smk); epochs an arm shares with the main run are read from there.
+An arm's runs live under results/models/{model}/arms/{arm}/seed{s}/ and are made by finetune_{arm} and
+evaluate_{arm} rules like the main run's (results/models/{model}/runs/seed{s}/, see model.smk); epochs an
+arm shares with the main run are read from there.
 """
 
 from latentfacts.measurements.arms import (
@@ -19,8 +20,6 @@ from latentfacts.measurements.probing import probe_epochs
 check_measurements(config)
 
 MEASUREMENTS = config["measurements"]
-FIGURES = "results/figures"
-ANALYSIS = "results/analysis"
 ALL_EPOCHS = [(s, e) for s in SEEDS for e in range(EPOCHS + 1)]
 TRAINED_EPOCHS = [(s, e) for s, e in ALL_EPOCHS if e > 0]
 REVERSE_EPOCHS = [(s, e) for s in SEEDS for e in (0, EPOCHS)]
@@ -35,42 +34,45 @@ AUGMENTATION_ARMS = [
 ]
 
 
-# What rule all asks of this stage: each switched-on measurement's table and figure.
-MEASUREMENT_TARGETS = [
-    *(
-        [f"{ANALYSIS}/effectivity.parquet", f"{FIGURES}/logprob_dynamics.png"]
-        if MEASUREMENTS["logprob_dynamics"]["enabled"]
-        else []
-    ),
-    *(
-        [
-            f"{ANALYSIS}/forgetting_exposure_fit.json",
-            f"{FIGURES}/forgetting_exposure.png",
-        ]
-        if MEASUREMENTS["forgetting"]["enabled"]
-        else []
-    ),
-    *(
-        [f"{ANALYSIS}/reverse_probe.parquet", f"{FIGURES}/reverse_probe.png"]
-        if MEASUREMENTS["reverse_probe"]["enabled"]
-        else []
-    ),
-    *(
-        [f"{ANALYSIS}/linear_probe.parquet", f"{FIGURES}/linear_probe.png"]
-        if MEASUREMENTS["linear_probe"]["enabled"]
-        else []
-    ),
-    *(
-        [f"{ANALYSIS}/retainability_fit.json", f"{FIGURES}/retainability.png"]
-        if "withdrawal" in ARMS
-        else []
-    ),
-    *(
-        [f"{ANALYSIS}/augmentation_gap.csv", f"{FIGURES}/augmentation.png"]
-        if MEASUREMENTS["augmentation"]["enabled"]
-        else []
-    ),
-]
+# What rule all asks of this stage: each switched-on measurement's table and figure, for every model.
+MEASUREMENT_TARGETS = expand(
+    [
+        *(
+            [f"{ANALYSIS}/effectivity.parquet", f"{FIGURES}/logprob_dynamics.png"]
+            if MEASUREMENTS["logprob_dynamics"]["enabled"]
+            else []
+        ),
+        *(
+            [
+                f"{ANALYSIS}/forgetting_exposure_fit.json",
+                f"{FIGURES}/forgetting_exposure.png",
+            ]
+            if MEASUREMENTS["forgetting"]["enabled"]
+            else []
+        ),
+        *(
+            [f"{ANALYSIS}/reverse_probe.parquet", f"{FIGURES}/reverse_probe.png"]
+            if MEASUREMENTS["reverse_probe"]["enabled"]
+            else []
+        ),
+        *(
+            [f"{ANALYSIS}/linear_probe.parquet", f"{FIGURES}/linear_probe.png"]
+            if MEASUREMENTS["linear_probe"]["enabled"]
+            else []
+        ),
+        *(
+            [f"{ANALYSIS}/retainability_fit.json", f"{FIGURES}/retainability.png"]
+            if "withdrawal" in ARMS
+            else []
+        ),
+        *(
+            [f"{ANALYSIS}/augmentation_gap.csv", f"{FIGURES}/augmentation.png"]
+            if MEASUREMENTS["augmentation"]["enabled"]
+            else []
+        ),
+    ],
+    model=MODEL_NAMES,
+)
 
 
 rule logprob_dynamics:
@@ -78,7 +80,9 @@ rule logprob_dynamics:
     input:
         run=f"{ANALYSIS}/run.json",
         pairs="results/data/pairs.parquet",
-        evals=[eval_path("main", s, e, WITHDRAW_AFTER) for s, e in ALL_EPOCHS],
+        evals=[
+            eval_path("{model}", "main", s, e, WITHDRAW_AFTER) for s, e in ALL_EPOCHS
+        ],
     output:
         gains=f"{ANALYSIS}/logprob_gains.parquet",
         effectivity=f"{ANALYSIS}/effectivity.parquet",
@@ -102,7 +106,7 @@ rule logprob_dynamics:
         ),
         svg=f"{FIGURES}/logprob_dynamics.svg",
     log:
-        f"{LOGS}/logprob_dynamics.log",
+        f"{MODEL_LOGS}/logprob_dynamics.log",
     conda:
         "../../envs/cpu.yaml"
     resources:
@@ -118,9 +122,12 @@ rule forgetting_exposure:
     """Change in log-probability against optimizer steps since each fact's last exposure."""
     input:
         run=f"{ANALYSIS}/run.json",
-        evals=[eval_path("main", s, e, WITHDRAW_AFTER) for s, e in ALL_EPOCHS],
+        evals=[
+            eval_path("{model}", "main", s, e, WITHDRAW_AFTER) for s, e in ALL_EPOCHS
+        ],
         checkpoints=[
-            checkpoint_path("main", s, e, WITHDRAW_AFTER) for s, e in TRAINED_EPOCHS
+            checkpoint_path("{model}", "main", s, e, WITHDRAW_AFTER)
+            for s, e in TRAINED_EPOCHS
         ],
     output:
         table=f"{ANALYSIS}/forgetting_exposure.parquet",
@@ -138,7 +145,7 @@ rule forgetting_exposure:
         ),
         svg=f"{FIGURES}/forgetting_exposure.svg",
     log:
-        f"{LOGS}/forgetting_exposure.log",
+        f"{MODEL_LOGS}/forgetting_exposure.log",
     conda:
         "../../envs/cpu.yaml"
     resources:
@@ -154,10 +161,13 @@ rule forgetting_exposure:
 rule reverse_probe:
     """Negative control: the label given the identifier at the first and last epoch."""
     input:
-        model_inputs(adapter_dirs("main", REVERSE_EPOCHS)),
+        model_inputs("main", REVERSE_EPOCHS),
         run=f"{ANALYSIS}/run.json",
         pairs="results/data/pairs.parquet",
-        evals=[eval_path("main", s, e, WITHDRAW_AFTER) for s, e in REVERSE_EPOCHS],
+        evals=[
+            eval_path("{model}", "main", s, e, WITHDRAW_AFTER)
+            for s, e in REVERSE_EPOCHS
+        ],
     output:
         scores=f"{ANALYSIS}/reverse_probe.parquet",
         recall=report(
@@ -174,9 +184,9 @@ rule reverse_probe:
         ),
         svg=f"{FIGURES}/reverse_probe.svg",
     log:
-        f"{LOGS}/reverse_probe.log",
+        f"{MODEL_LOGS}/reverse_probe.log",
     benchmark:
-        f"{BENCH}/reverse_probe.tsv"
+        f"{MODEL_BENCH}/reverse_probe.tsv"
     conda:
         "../../envs/gpu.yaml"
     threads: 2
@@ -185,11 +195,11 @@ rule reverse_probe:
         runtime=30,
         gpu=1,
         batch_size=config["evaluate"]["batch_size"],
-        device=config["model"]["device"],
+        device=model_device,
     params:
         seed_epochs=REVERSE_EPOCHS,
-        adapters=adapter_dirs("main", REVERSE_EPOCHS),
-        model=MODEL,
+        adapters=lambda w: adapter_dirs(w.model, "main", REVERSE_EPOCHS),
+        model=model_load,
         # a dict: Snakemake would read a string's {ontology} as a wildcard
         prompts={
             "system_message": config["prompts"]["system_message"],
@@ -203,7 +213,7 @@ rule reverse_probe:
 rule linear_probe:
     """Linear probes of one identifier digit from each layer's hidden state, per probed epoch."""
     input:
-        model_inputs(adapter_dirs("main", PROBE_EPOCHS)),
+        model_inputs("main", PROBE_EPOCHS),
         run=f"{ANALYSIS}/run.json",
         pairs="results/data/pairs.parquet",
     output:
@@ -221,9 +231,9 @@ rule linear_probe:
         ),
         svg=f"{FIGURES}/linear_probe.svg",
     log:
-        f"{LOGS}/linear_probe.log",
+        f"{MODEL_LOGS}/linear_probe.log",
     benchmark:
-        f"{BENCH}/linear_probe.tsv"
+        f"{MODEL_BENCH}/linear_probe.tsv"
     conda:
         "../../envs/gpu.yaml"
     threads: 2
@@ -232,11 +242,11 @@ rule linear_probe:
         runtime=30,
         gpu=1,
         batch_size=config["evaluate"]["batch_size"],
-        device=config["model"]["device"],
+        device=model_device,
     params:
         seed_epochs=PROBE_EPOCHS,
-        adapters=adapter_dirs("main", PROBE_EPOCHS),
-        model=MODEL,
+        adapters=lambda w: adapter_dirs(w.model, "main", PROBE_EPOCHS),
+        model=model_load,
         prompts=prompts("system_message", "templates", "evaluation_template"),
         digit_position=MEASUREMENTS["linear_probe"]["digit_position"],
         C=MEASUREMENTS["linear_probe"]["C"],
@@ -250,9 +260,9 @@ rule withdrawn_facts:
     input:
         pairs="results/data/pairs.parquet",
     output:
-        "results/arms/withdrawal/seed{seed}/withdrawn.parquet",
+        f"{MODEL_ROOT}/arms/withdrawal/seed{{seed}}/withdrawn.parquet",
     log:
-        f"{LOGS}/withdrawn_facts/seed{{seed}}.log",
+        f"{MODEL_LOGS}/withdrawn_facts/seed{{seed}}.log",
     conda:
         "../../envs/cpu.yaml"
     resources:
@@ -271,9 +281,14 @@ rule retainability:
     input:
         run=f"{ANALYSIS}/run.json",
         withdrawn=expand(
-            "results/arms/withdrawal/seed{seed}/withdrawn.parquet", seed=SEEDS
+            f"{MODEL_ROOT}/arms/withdrawal/seed{{seed}}/withdrawn.parquet",
+            seed=SEEDS,
+            allow_missing=True,
         ),
-        evals=[eval_path("withdrawal", s, e, WITHDRAW_AFTER) for s, e in ALL_EPOCHS],
+        evals=[
+            eval_path("{model}", "withdrawal", s, e, WITHDRAW_AFTER)
+            for s, e in ALL_EPOCHS
+        ],
     output:
         table=f"{ANALYSIS}/retainability.parquet",
         curve=report(
@@ -296,7 +311,7 @@ rule retainability:
         ),
         svg=f"{FIGURES}/retainability.svg",
     log:
-        f"{LOGS}/retainability.log",
+        f"{MODEL_LOGS}/retainability.log",
     conda:
         "../../envs/cpu.yaml"
     resources:
@@ -315,14 +330,14 @@ rule retainability:
 rule heldout_probe:
     """A run's trained facts scored on the held-out paraphrase templates (semantic probe)."""
     input:
-        lambda w: model_inputs(adapter_dirs(arm_of(w.run), semantic_epochs(w))),
+        model_inputs(lambda w: arm_of(w.run), semantic_epochs),
         pairs="results/data/pairs.parquet",
     output:
-        "results/{run}/seed{seed}/probes/heldout_templates.parquet",
+        f"{MODEL_ROOT}/{{run}}/seed{{seed}}/probes/heldout_templates.parquet",
     log:
-        f"{LOGS}/heldout_probe/{{run}}/seed{{seed}}.log",
+        f"{MODEL_LOGS}/heldout_probe/{{run}}/seed{{seed}}.log",
     benchmark:
-        f"{BENCH}/heldout_probe/{{run}}/seed{{seed}}.tsv"
+        f"{MODEL_BENCH}/heldout_probe/{{run}}/seed{{seed}}.tsv"
     wildcard_constraints:
         run="runs|arms/[a-z_]+",
         seed=r"\d+",
@@ -334,11 +349,11 @@ rule heldout_probe:
         runtime=60,
         gpu=1,
         batch_size=config["evaluate"]["batch_size"],
-        device=config["model"]["device"],
+        device=model_device,
     params:
         seed_epochs=semantic_epochs,
-        adapters=lambda w: adapter_dirs(arm_of(w.run), semantic_epochs(w)),
-        model=MODEL,
+        adapters=lambda w: adapter_dirs(w.model, arm_of(w.run), semantic_epochs(w)),
+        model=model_load,
         # a dict: Snakemake would read a string's {ontology} as a wildcard
         prompts={
             "system_message": config["prompts"]["system_message"],
@@ -355,14 +370,14 @@ rule augmentation:
         run=f"{ANALYSIS}/run.json",
         pairs="results/data/pairs.parquet",
         covariates="results/data/covariates.parquet",
-        baseline="results/baseline.parquet",
+        baseline=f"{MODEL_ROOT}/baseline.parquet",
         probes=[
-            f"results/{run_dir(a)}/seed{s}/probes/heldout_templates.parquet"
+            f"{MODEL_ROOT}/{run_dir(a)}/seed{s}/probes/heldout_templates.parquet"
             for a in AUGMENTATION_ARMS
             for s in SEEDS
         ],
         evals=[
-            eval_path(a, s, e, WITHDRAW_AFTER)
+            eval_path("{model}", a, s, e, WITHDRAW_AFTER)
             for a in AUGMENTATION_ARMS
             for s, e in ALL_EPOCHS
         ],
@@ -388,7 +403,7 @@ rule augmentation:
         ),
         svg=f"{FIGURES}/augmentation.svg",
     log:
-        f"{LOGS}/augmentation.log",
+        f"{MODEL_LOGS}/augmentation.log",
     conda:
         "../../envs/cpu.yaml"
     resources:

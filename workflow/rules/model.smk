@@ -3,8 +3,9 @@ and the training runs (fine-tuning through every epoch; the evaluation of every 
 """
 
 # --- embedded base model ---
-# The synthetic corpus is also a frequency source, so it exists wherever its settings do; the
-# pretrained model only when the study runs on it (a user's own model is never an output).
+# The synthetic corpus is also a frequency source, so it exists wherever its settings do, shared by every
+# model; a pretrained model (one per embedded model) only when the study runs on it (a user's own model
+# is never an output).
 if "embedded_model" in config:
 
     rule synthetic_corpus:
@@ -32,18 +33,20 @@ if "embedded_model" in config:
             "../scripts/synthetic_corpus.py"
 
 
-if PRETRAIN:
+if PRETRAINED:
 
     rule pretrain_base:
         """Tokenizer and tiny Llama trained from scratch on the corpus, saved as a Hugging Face model."""
         input:
             corpus="results/corpus/corpus.txt",
         output:
-            directory(EMBEDDED_DIR),
+            directory(embedded_dir("{model}")),
         log:
-            f"{LOGS}/pretrain_base.log",
+            f"{MODEL_LOGS}/pretrain_base.log",
         benchmark:
-            f"{BENCH}/pretrain_base.tsv"
+            f"{MODEL_BENCH}/pretrain_base.tsv"
+        wildcard_constraints:
+            model="|".join(PRETRAINED),
         conda:
             "../../envs/gpu.yaml"
         threads: 2
@@ -53,9 +56,7 @@ if PRETRAIN:
             gpu=1,
         params:
             # the corpus settings shape the corpus, an input here
-            pretrain={
-                k: v for k, v in config["embedded_model"].items() if k != "corpus"
-            },
+            pretrain=lambda w: pretraining(config, w.model),
             seed=config["seed"],
         script:
             "../scripts/pretrain_base.py"
@@ -66,19 +67,21 @@ if PRETRAIN:
 
 wildcard_constraints:
     seed=r"\d+",
+    # a model's short name (config check: letters, digits, '_' and '-')
+    model="|".join(MODEL_NAMES),
 
 
 rule baseline:
     """The base model on every fact: greedy correctness, exact sampling probability, Monte Carlo hits, knowledge class."""
     input:
         pairs="results/data/pairs.parquet",
-        model=base_model_input(),
+        model=base_model_input,
     output:
-        "results/baseline.parquet",
+        f"{MODEL_ROOT}/baseline.parquet",
     log:
-        f"{LOGS}/baseline.log",
+        f"{MODEL_LOGS}/baseline.log",
     benchmark:
-        f"{BENCH}/baseline.tsv"
+        f"{MODEL_BENCH}/baseline.tsv"
     priority: PRIORITY["scoring"]
     conda:
         "../../envs/gpu.yaml"
@@ -88,9 +91,9 @@ rule baseline:
         runtime=60,
         gpu=1,
         batch_size=config["baseline"]["batch_size"],
-        device=config["model"]["device"],
+        device=model_device,
     params:
-        model=MODEL,
+        model=model_load,
         prompts=EVALUATION_PROMPTS,
         baseline={k: v for k, v in config["baseline"].items() if k != "batch_size"},
         crosscheck_facts=config["evaluate"]["crosscheck_facts"],
@@ -109,7 +112,7 @@ for arm in ["main", *ARMS]:
     trained, evaluated = own_epochs(arm, EPOCHS, WITHDRAW_AFTER)
     run = run_dir(arm)
     checkpoints = [
-        f"results/{run}/seed{{seed}}/finetune/epoch_{e:02d}" for e in trained
+        f"{MODEL_ROOT}/{run}/seed{{seed}}/finetune/epoch_{e:02d}" for e in trained
     ]
 
     rule:
@@ -118,20 +121,23 @@ for arm in ["main", *ARMS]:
             f"finetune_{arm}"
         input:
             pairs="results/data/pairs.parquet",
-            model=base_model_input(),
+            model=base_model_input,
             # where the run starts: fresh adapters, or main's state at the epoch the arm leaves it
-            start=checkpoint_path(arm, "{seed}", trained[0] - 1, WITHDRAW_AFTER) or [],
+            start=checkpoint_path(
+                "{model}", arm, "{seed}", trained[0] - 1, WITHDRAW_AFTER
+            )
+            or [],
             withdrawn=(
-                "results/arms/withdrawal/seed{seed}/withdrawn.parquet"
+                f"{MODEL_ROOT}/arms/withdrawal/seed{{seed}}/withdrawn.parquet"
                 if arm == "withdrawal"
                 else []
             ),
         output:
             checkpoints=[directory(path) for path in checkpoints],
         log:
-            f"{LOGS}/finetune/{run}/seed{{seed}}.log",
+            f"{MODEL_LOGS}/finetune/{run}/seed{{seed}}.log",
         benchmark:
-            f"{BENCH}/finetune/{run}/seed{{seed}}.tsv"
+            f"{MODEL_BENCH}/finetune/{run}/seed{{seed}}.tsv"
         priority: PRIORITY["training"]
         conda:
             "../../envs/gpu.yaml"
@@ -140,11 +146,11 @@ for arm in ["main", *ARMS]:
             mem_mb=4000,
             runtime=240,
             gpu=1,
-            device=config["model"]["device"],
+            device=model_device,
             resume=resume_state(run),
         params:
             epochs=trained,
-            model=MODEL,
+            model=model_load,
             prompts=prompts("system_message", "templates"),
             train_templates=template_mode(arm, config["prompts"]["train_templates"]),
             # the replicate list is not a setting of one run: adding a seed must not redo the others
@@ -160,17 +166,17 @@ for arm in ["main", *ARMS]:
             f"evaluate_{arm}"
         input:
             pairs="results/data/pairs.parquet",
-            model=base_model_input(),
+            model=base_model_input,
             checkpoints=checkpoints,
         output:
             evals=[
-                f"results/{run}/seed{{seed}}/eval/epoch_{e:02d}.parquet"
+                f"{MODEL_ROOT}/{run}/seed{{seed}}/eval/epoch_{e:02d}.parquet"
                 for e in evaluated
             ],
         log:
-            f"{LOGS}/evaluate/{run}/seed{{seed}}.log",
+            f"{MODEL_LOGS}/evaluate/{run}/seed{{seed}}.log",
         benchmark:
-            f"{BENCH}/evaluate/{run}/seed{{seed}}.tsv"
+            f"{MODEL_BENCH}/evaluate/{run}/seed{{seed}}.tsv"
         priority: PRIORITY["scoring"]
         conda:
             "../../envs/gpu.yaml"
@@ -180,10 +186,10 @@ for arm in ["main", *ARMS]:
             runtime=60,
             gpu=1,
             batch_size=config["evaluate"]["batch_size"],
-            device=config["model"]["device"],
+            device=model_device,
         params:
             epochs=evaluated,
-            model=MODEL,
+            model=model_load,
             # every run is scored on the main run's evaluation template, so arms compare with main
             prompts=EVALUATION_PROMPTS,
             sampling=SAMPLING,

@@ -1,4 +1,4 @@
-"""Score every fact under the base model and sample it: results/baseline.parquet (known/latent/unknown
+"""Score every fact under the base model and sample it: results/models/{model}/baseline.parquet (known/latent/unknown
 under the answer rule and under the exact one; SliCK categories when configured)."""
 
 import torch

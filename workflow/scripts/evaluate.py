@@ -1,5 +1,5 @@
 """Score one run (the main run or an arm) of one replicate seed at each of its epochs, the base model
-loaded once and the epochs' adapters swapped on it: results/{run}/seed{s}/eval/epoch_{e}.parquet
+loaded once and the epochs' adapters swapped on it: results/models/{model}/{run}/seed{s}/eval/epoch_{e}.parquet
 (epoch 0: the base model)."""
 
 import torch

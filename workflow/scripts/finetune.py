@@ -1,5 +1,5 @@
 """Fine-tune one run (the main run or an arm) of one replicate seed through all its epochs, the base
-model loaded once: results/{run}/seed{s}/finetune/epoch_{e}/ (adapter and training state). A killed
+model loaded once: results/models/{model}/{run}/seed{s}/finetune/epoch_{e}/ (adapter and training state). A killed
 job continues from its last finished epoch (see latentfacts.model.training_run)."""
 
 import torch

@@ -1,4 +1,4 @@
-"""Write results/analysis/run.json: the run's model, data releases, seeds, epochs and scoring rule."""
+"""Write results/models/{model}/analysis/run.json: the run's model, data releases, seeds, epochs and scoring rule."""
 
 import json
 

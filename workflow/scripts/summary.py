@@ -1,4 +1,4 @@
-"""Write results/summary.md: this run's headline numbers, pooled and per seed, beside the paper's."""
+"""Write results/models/{model}/summary.md: this run's headline numbers, pooled and per seed, beside the paper's."""
 
 import json
 

@@ -352,7 +352,7 @@ def markdown(columns, body, seeds, epochs, ph_lines=()):
         "per-epoch counts with 95% fact-cluster bootstrap intervals. Log-rank: per seed stratified by ontology; pooled "
         "stratified by seed x ontology with fact-clustered robust variance. A reading is given only where the pooled "
         "interval excludes the null value. Discrete-time = complementary log-log GLM on person-epochs with "
-        "fact-clustered errors. Models, dropped covariates and fit warnings: results/analysis/models.csv; per-band, "
-        "per-seed and sensitivity fits: results/analysis/effects.csv; all tables: results/analysis/.",
+        "fact-clustered errors. Models, dropped covariates and fit warnings: analysis/models.csv (beside this file); "
+        "per-band, per-seed and sensitivity fits: analysis/effects.csv; all tables: analysis/.",
     ]
     return "\n".join(header + markdown_table(columns, body) + list(ph_lines) + notes) + "\n"

@@ -1,19 +1,20 @@
 """Training arms: variants of the fine-tuning run that the extra measurements compare.
 
-- `main`: the study's own run (`results/runs/seed{s}/...`), with config `prompts.train_templates`.
+- `main`: the study's own run (`results/models/{model}/runs/seed{s}/...`), with config `prompts.train_templates`.
 - `withdrawal`: like main, but a seeded fraction of the trained facts is no longer trained after epoch k.
 - `single_template` / `paraphrases`: the augmentation arm, like main but with the other template mode:
   template 0 only when main rotates through all paraphrases, and vice versa (one exposure per fact and
   epoch either way).
 
-An arm's runs live under `results/{run_dir}/seed{s}/...` with run_dir `runs` (main) or `arms/{arm}`; one
-pair of rule definitions, instantiated per arm (`finetune_{arm}`, `evaluate_{arm}`), trains and evaluates
-every arm's runs.
+An arm's runs live under `results/models/{model}/{run_dir}/seed{s}/...` with run_dir `runs` (main) or
+`arms/{arm}`; one pair of rule definitions, instantiated per arm (`finetune_{arm}`, `evaluate_{arm}`),
+trains and evaluates every arm's runs of every model.
 """
 
 import numpy as np
 
 from latentfacts.configcheck import ConfigError
+from latentfacts.model.names import model_root
 
 ARMS = ("main", "withdrawal", "single_template", "paraphrases")
 TEMPLATE_MODES = {"single_template": "first", "paraphrases": "all"}
@@ -21,7 +22,7 @@ MAIN_RUN_DIR = "runs"
 
 
 def run_dir(arm):
-    """Directory under results/ holding an arm's seed{s}/ runs."""
+    """Directory under a model's results/models/{model}/ holding an arm's seed{s}/ runs."""
     if arm not in ARMS:
         raise ValueError(f"unknown arm {arm!r} (known: {', '.join(ARMS)})")
     return MAIN_RUN_DIR if arm == "main" else f"arms/{arm}"
@@ -72,20 +73,20 @@ def own_epochs(arm, epochs, after_epoch):
     return trained, ([0] if arm == "main" else []) + trained
 
 
-def run_root(arm, seed, epoch, after_epoch):
-    """results/<run dir>/seed{seed} of the run that holds `arm`'s state at `epoch`."""
+def run_root(model, arm, seed, epoch, after_epoch):
+    """results/models/<model>/<run dir>/seed{seed} of the run that holds `model`'s `arm` state at `epoch`."""
     owner = "main" if shares_main_run(arm, epoch, after_epoch) else arm
-    return f"results/{run_dir(owner)}/seed{seed}"
+    return f"{model_root(model)}/{run_dir(owner)}/seed{seed}"
 
 
-def eval_path(arm, seed, epoch, after_epoch):
-    """The evaluation table of `arm` at `epoch` (the main run's where the arm shares it)."""
-    return f"{run_root(arm, seed, epoch, after_epoch)}/eval/epoch_{epoch:02d}.parquet"
+def eval_path(model, arm, seed, epoch, after_epoch):
+    """The evaluation table of `model`'s `arm` at `epoch` (the main run's where the arm shares it)."""
+    return f"{run_root(model, arm, seed, epoch, after_epoch)}/eval/epoch_{epoch:02d}.parquet"
 
 
-def checkpoint_path(arm, seed, epoch, after_epoch):
+def checkpoint_path(model, arm, seed, epoch, after_epoch):
     """The fine-tuning epoch's directory, which holds its PEFT adapter; None for epoch 0 (the base model)."""
-    return None if epoch == 0 else f"{run_root(arm, seed, epoch, after_epoch)}/finetune/epoch_{epoch:02d}"
+    return None if epoch == 0 else f"{run_root(model, arm, seed, epoch, after_epoch)}/finetune/epoch_{epoch:02d}"
 
 
 def withdrawn_facts(train_ids, fraction, seed, replicate):

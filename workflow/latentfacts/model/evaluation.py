@@ -107,7 +107,7 @@ def judged_scores(model, tokenizer, examples, sampling, batch_size, crosscheck_f
 
 
 def epoch_table(model, tokenizer, examples, sampling, batch_size, crosscheck_facts, seed, epoch, rule=None, targets=None):
-    """results/{run}/seed{s}/eval/epoch_{e}.parquet: the `judged_scores` of `examples` after fine-tuning
+    """results/models/{model}/{run}/seed{s}/eval/epoch_{e}.parquet: the `judged_scores` of `examples` after fine-tuning
     epoch `epoch` (0: the base model), cross-checked on a sample drawn by (seed, epoch). No progress of
     its own: evaluation reports a line per epoch."""
     scores = judged_scores(model, tokenizer, examples, sampling, batch_size, crosscheck_facts, [seed, epoch], rule, targets)
@@ -197,7 +197,7 @@ def template_seed(seed, template, evaluation_template):
 
 
 def baseline_table(model, tokenizer, pairs, examples, baseline, batch_size, crosscheck_facts, seed, rule=None):
-    """results/baseline.parquet: every fact of `pairs` judged by `judged_baseline` under the evaluation
+    """results/models/{model}/baseline.parquet: every fact of `pairs` judged by `judged_baseline` under the evaluation
     template, the first of `examples` ({template: examples}, `baseline_examples`); `baseline`: the
     config section's settings that shape the result; `batch_size` only sets the pace; `rule`: the
     extract rule, None for exact. With more templates, column `slick` holds the SliCK category over

@@ -10,14 +10,7 @@ import json
 import os
 
 from latentfacts.checksums import verify_checksums
-from latentfacts.model.names import EMBEDDED, EMBEDDED_DIR, could_be_hub_name
-
-def resolve_embedded(model_config):
-    """Config section `model` as the model rules pass it on: `embedded` replaced by the directory
-    the embedded model is pretrained into; any other name_or_path unchanged."""
-    if model_config["name_or_path"] != EMBEDDED:
-        return dict(model_config)
-    return {**model_config, "name_or_path": EMBEDDED_DIR}
+from latentfacts.model.names import could_be_hub_name
 
 
 class ModelInputError(ValueError):
@@ -35,19 +28,20 @@ def resolve_device(device):
     return device
 
 
-def check_model_location(name_or_path):
+def check_model_location(name_or_path, key="model.name_or_path"):
     """Fail early, naming the path, when `name_or_path` is neither a local model directory nor
-    something that can only be a hub name. Relative paths with two or more slashes never are hub names."""
+    something that can only be a hub name. Relative paths with two or more slashes never are hub names.
+    `key`: the config key that names it."""
     if os.path.isdir(name_or_path):
         if not os.path.isfile(os.path.join(name_or_path, "config.json")):
             raise ModelInputError(
-                f"model directory {name_or_path!r} (config key model.name_or_path) has no config.json: "
+                f"model directory {name_or_path!r} (config key {key}) has no config.json: "
                 "expected a directory written by save_pretrained"
             )
         return
     if not could_be_hub_name(name_or_path):
         raise ModelInputError(
-            f"model path {name_or_path!r} (config key model.name_or_path) does not exist: expected a local "
+            f"model path {name_or_path!r} (config key {key}) does not exist: expected a local "
             "directory written by save_pretrained or a Hugging Face hub name such as 'owner/model'"
         )
 
