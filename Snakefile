@@ -45,6 +45,7 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/model.smk"
 include: "workflow/rules/analysis.smk"
 include: "workflow/rules/measurements.smk"
+include: "workflow/rules/comparison.smk"
 
 
 rule all:

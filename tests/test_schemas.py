@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from test_envs import rules
 
-from latentfacts.analysis import cox, degradation, dynamics, effects, kaplan_meier, km_contrasts, trajectories
+from latentfacts.analysis import comparison, cox, degradation, dynamics, effects, kaplan_meier, km_contrasts, trajectories
 from latentfacts.basemodel import corpus
 from latentfacts.schemas import FIELDS, KINDS, columns, schema, table_names, violations
 
@@ -36,6 +36,10 @@ def test_readers_and_writers_agree_with_the_schemas():
     assert degradation.LOGRANK_COLUMNS == columns("degradation_logrank")[1:]
     assert degradation.CURVE_COLUMNS == columns("degradation_curves")[1:]
     assert (dynamics.CURVE_COLUMNS, dynamics.SUMMARY_COLUMNS) == (columns("dynamics_curves"), columns("dynamics_summary"))
+    assert comparison.ESTIMATE_COLUMNS == columns("comparison_hazard_ratios")
+    assert comparison.RATE_COLUMNS == columns("comparison_rates")
+    assert comparison.RECALL_COLUMNS == columns("comparison_recall")
+    assert comparison.POOLED_COLUMNS == columns("comparison_pooled_cox")
     for reader, table in [
         (trajectories.PAIRS_COLUMNS, "pairs"),
         (trajectories.COVARIATE_COLUMNS, "covariates"),
