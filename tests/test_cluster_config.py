@@ -19,7 +19,7 @@ from latentfacts.configfiles import layered
 SCHEMA = str(ROOT / "workflow" / "schemas" / "config.schema.yaml")
 CONFIG = ROOT / "config"
 # Files that Snakemake layers over config/config.yaml; each holds only what differs from it.
-LAYERS = ["paper.yaml", "extended.yaml"]
+LAYERS = ["paper.yaml", "extended.yaml", "models.yaml"]
 
 
 def load(name):
@@ -81,7 +81,9 @@ def test_slurm_profile_selects_the_paper_config_and_sends_gpu_rules_to_the_gpu_p
     gpu_rules = {"pretrain_base", "baseline", "finetune_main", "evaluate_main", "finetune_withdrawal", "evaluate_paraphrases"}
     gpu_rules |= {name for name, (_, _, gpu) in rules().items() if gpu}
     for rule in gpu_rules:
-        assert {f"{rule}:gpu=1", f"{rule}:slurm_partition=gpu"} <= set(profile["set-resources"]), rule
+        assert f"{rule}:slurm_partition=gpu" in set(profile["set-resources"]), rule
+        # how many GPUs is the model's (config key gpus): a profile value would override it for every model
+        assert not any(item.startswith(f"{rule}:gpu=") for item in profile["set-resources"]), rule
 
 
 def dry_run_jobs(project, *args):
@@ -146,3 +148,25 @@ def test_without_a_profile_snakemake_says_how_to_run(project):
     output = run.stdout + run.stderr
     assert "--profile profiles/local`" not in output
     assert "Config: config/config.yaml + config/extended.yaml\n" in output
+
+
+@pytest.mark.workflow
+def test_a_two_gpu_models_jobs_ask_slurm_for_two_gpus_and_the_others_for_one(project):
+    (project / "two.yaml").write_text(
+        "models: {one: {}, sharded: {gpus: 2, device_map: auto, max_memory: {'0': 70GiB, '1': 70GiB}}}\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--dry-run", "--profile", "profiles/slurm", "--configfile", "two.yaml"],
+        cwd=project, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
+    gpus = {}
+    for rule, wildcards, resources in re.findall(
+        r"^rule (\w+):\n(?:    .*\n)*?    wildcards: (.*)\n(?:    .*\n)*?    resources: (.*)$", proc.stdout, flags=re.M
+    ):
+        model = re.search(r"model=(\w+)", wildcards)
+        gpu = re.search(r"\bgpu=(\d+)", resources)
+        if model and gpu:
+            gpus.setdefault(model.group(1), set()).add((rule, int(gpu.group(1))))
+    assert {rule for rule, _ in gpus["sharded"]} >= {"pretrain_base", "baseline", "finetune_main", "evaluate_main"}
+    assert {n for _, n in gpus["sharded"]} == {2} and {n for _, n in gpus["one"]} == {1}

@@ -117,7 +117,7 @@ def test_slurm_profile_runs_the_study_through_sbatch(tmp_path):
     gpu_rules = {
         rule
         for rule, resources in yaml.safe_load(profile.joinpath("config.yaml").read_text())["set-resources"].items()
-        if resources.get("gpu")
+        if resources["slurm_partition"] == CI_PARTITIONS["gpu"]
     }
     for rules, call in calls:
         print(f"{' '.join(sorted(rules))}: {call[:420]}")

@@ -119,14 +119,31 @@ MODEL_BENCH = f"{MODEL_ROOT}/benchmarks"
 MODEL_LOAD = {name: load_settings(config, name) for name in MODEL_NAMES}
 
 
+def per_model(path):
+    """`path` (with {model}) of every studied model, in the order of the config."""
+    return expand(path, model=MODEL_NAMES)
+
+
 def model_load(wildcards):
-    """What a rule loads wildcards.model with (its params: a change reruns that model's jobs only)."""
+    """What wildcards.model is loaded with, as params (a change reruns that model's jobs only)."""
     return MODEL_LOAD[wildcards.model]
 
 
 def model_device(wildcards):
     """The device wildcards.model runs on (a resource: it never reruns a job)."""
     return MODELS[wildcards.model]["device"]
+
+
+def model_placement(wildcards):
+    """wildcards.model's device_map and max_memory as JSON (a resource holds one string): where its
+    layers go changes no result."""
+    section = MODELS[wildcards.model]
+    return json.dumps({key: section[key] for key in ("device_map", "max_memory")})
+
+
+def model_gpus(wildcards):
+    """The GPUs a job of wildcards.model asks for (config key gpus; SLURM's --gpus)."""
+    return MODELS[wildcards.model]["gpus"]
 
 
 # how every epoch's replies are judged (evaluate.answer and, under extract, its settings)
@@ -187,6 +204,6 @@ def semantic_epochs(wildcards):
 
 
 def all_targets():
-    """The targets of the `all` rule: the analysis stage's outputs (they pull in the whole DAG) and
-    the switched-on measurements."""
-    return ANALYSIS_TARGETS + MEASUREMENT_TARGETS
+    """The targets of the `all` rule: the analysis stage's outputs (they pull in the whole DAG), the
+    switched-on measurements and, with two or more models, their comparison."""
+    return ANALYSIS_TARGETS + MEASUREMENT_TARGETS + COMPARISON_TARGETS

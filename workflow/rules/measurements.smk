@@ -193,9 +193,10 @@ rule reverse_probe:
     resources:
         mem_mb=4000,
         runtime=30,
-        gpu=1,
+        gpu=model_gpus,
         batch_size=config["evaluate"]["batch_size"],
         device=model_device,
+        placement=model_placement,
     params:
         seed_epochs=REVERSE_EPOCHS,
         adapters=lambda w: adapter_dirs(w.model, "main", REVERSE_EPOCHS),
@@ -240,9 +241,10 @@ rule linear_probe:
     resources:
         mem_mb=4000,
         runtime=30,
-        gpu=1,
+        gpu=model_gpus,
         batch_size=config["evaluate"]["batch_size"],
         device=model_device,
+        placement=model_placement,
     params:
         seed_epochs=PROBE_EPOCHS,
         adapters=lambda w: adapter_dirs(w.model, "main", PROBE_EPOCHS),
@@ -347,9 +349,10 @@ rule heldout_probe:
     resources:
         mem_mb=4000,
         runtime=60,
-        gpu=1,
+        gpu=model_gpus,
         batch_size=config["evaluate"]["batch_size"],
         device=model_device,
+        placement=model_placement,
     params:
         seed_epochs=semantic_epochs,
         adapters=lambda w: adapter_dirs(w.model, arm_of(w.run), semantic_epochs(w)),

@@ -53,7 +53,7 @@ if PRETRAINED:
         resources:
             mem_mb=4000,
             runtime=30,
-            gpu=1,
+            gpu=model_gpus,
         params:
             # the corpus settings shape the corpus, an input here
             pretrain=lambda w: pretraining(config, w.model),
@@ -89,9 +89,10 @@ rule baseline:
     resources:
         mem_mb=4000,
         runtime=60,
-        gpu=1,
+        gpu=model_gpus,
         batch_size=config["baseline"]["batch_size"],
         device=model_device,
+        placement=model_placement,
     params:
         model=model_load,
         prompts=EVALUATION_PROMPTS,
@@ -145,8 +146,9 @@ for arm in ["main", *ARMS]:
         resources:
             mem_mb=4000,
             runtime=240,
-            gpu=1,
+            gpu=model_gpus,
             device=model_device,
+            placement=model_placement,
             resume=resume_state(run),
         params:
             epochs=trained,
@@ -184,9 +186,10 @@ for arm in ["main", *ARMS]:
         resources:
             mem_mb=4000,
             runtime=60,
-            gpu=1,
+            gpu=model_gpus,
             batch_size=config["evaluate"]["batch_size"],
             device=model_device,
+            placement=model_placement,
         params:
             epochs=evaluated,
             model=model_load,

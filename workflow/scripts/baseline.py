@@ -5,7 +5,7 @@ import torch
 
 from latentfacts.model.answers import AnswerRule
 from latentfacts.model.evaluation import baseline_examples, baseline_table
-from latentfacts.model.lm import load_model_for, load_tokenizer_for
+from latentfacts.model.lm import load_model_for, load_tokenizer_for, run_settings
 from latentfacts.rulelog import log_to
 from latentfacts.tables import read_table
 
@@ -13,7 +13,7 @@ from latentfacts.tables import read_table
 def main(smk):
     torch.set_num_threads(smk.threads)
     params = smk.params
-    model_config = {**params.model, "device": smk.resources.device}
+    model_config = run_settings(params.model, smk.resources)
     pairs = read_table(smk.input.pairs)
     tokenizer = load_tokenizer_for(model_config)
     examples = baseline_examples(tokenizer, pairs, params.prompts, params.baseline["categories"])

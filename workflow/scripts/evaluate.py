@@ -12,7 +12,7 @@ from latentfacts.model.evaluation import (
     run_tables,
     sampling_from_config,
 )
-from latentfacts.model.lm import load_tokenizer_for
+from latentfacts.model.lm import load_tokenizer_for, run_settings
 from latentfacts.progress import Progress
 from latentfacts.rulelog import log_to
 from latentfacts.tables import read_table
@@ -21,7 +21,7 @@ from latentfacts.tables import read_table
 def main(smk):
     torch.set_num_threads(smk.threads)
     params = smk.params
-    model_config = {**params.model, "device": smk.resources.device}
+    model_config = run_settings(params.model, smk.resources)
     tokenizer = load_tokenizer_for(model_config)
     pairs = read_table(smk.input.pairs)
     examples = evaluation_examples(tokenizer, pairs, params.prompts)

@@ -5,7 +5,7 @@ job continues from its last finished epoch (see latentfacts.model.training_run).
 import torch
 
 from latentfacts.model.finetune import TrainConfig
-from latentfacts.model.lm import load_model_for, load_tokenizer_for
+from latentfacts.model.lm import load_model_for, load_tokenizer_for, run_settings
 from latentfacts.model.training_run import ResumeState, fingerprint, train_run
 from latentfacts.rulelog import log_to
 from latentfacts.tables import read_table
@@ -19,7 +19,7 @@ def main(smk):
     pairs = read_table(smk.input.pairs)
     withdrawn = read_table(smk.input.withdrawn)["fact_id"] if smk.input.withdrawn else ()
     state = ResumeState(smk.resources.resume, fingerprint(dict(params.items()), list(smk.input)))
-    model_config = {**params.model, "device": smk.resources.device}
+    model_config = run_settings(params.model, smk.resources)
     train_run(
         load_model_for(model_config),
         load_tokenizer_for(model_config),

@@ -3,7 +3,7 @@
 import pandas as pd
 
 from latentfacts.model.evaluation import sampling_from_config
-from latentfacts.model.lm import load_tokenizer_for, with_each_adapter
+from latentfacts.model.lm import load_tokenizer_for, run_settings, with_each_adapter
 from latentfacts.model.prompts import encode_facts
 from latentfacts.progress import Progress
 from latentfacts.rulelog import log_to
@@ -16,7 +16,7 @@ def main(smk):
 
     torch.set_num_threads(smk.threads)
     params = smk.params
-    model_config = {**params.model, "device": smk.resources.device}
+    model_config = run_settings(params.model, smk.resources)
     facts = read_table(smk.input.pairs).query("split == 'train'")
     templates = params.prompts["templates"]
     tokenizer = load_tokenizer_for(model_config)

@@ -5,7 +5,7 @@ import pandas as pd
 
 from latentfacts.analysis.figures import save
 from latentfacts.analysis.run_facts import read_run
-from latentfacts.model.lm import load_tokenizer_for, with_each_adapter
+from latentfacts.model.lm import load_tokenizer_for, run_settings, with_each_adapter
 from latentfacts.measurements.figures import linear_probe
 from latentfacts.measurements.probing import (
     half_split,
@@ -25,7 +25,7 @@ def main(smk):
 
     torch.set_num_threads(smk.threads)
     params = smk.params
-    model_config = {**params.model, "device": smk.resources.device}
+    model_config = run_settings(params.model, smk.resources)
     facts = read_table(smk.input.pairs).query("split == 'train'").sort_values("fact_id").reset_index(drop=True)
     digits = np.array(
         [identifier_digit(i, params.digit_position) for i in facts["id"]]

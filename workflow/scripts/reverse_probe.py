@@ -5,7 +5,7 @@ import pandas as pd
 from latentfacts.model.evaluation import sampling_from_config
 from latentfacts.analysis.figures import save
 from latentfacts.analysis.run_facts import read_run
-from latentfacts.model.lm import load_tokenizer_for, with_each_adapter
+from latentfacts.model.lm import load_tokenizer_for, run_settings, with_each_adapter
 from latentfacts.measurements.figures import reverse_probe
 from latentfacts.measurements.reverse_probe import recall_table, reverse_examples
 from latentfacts.progress import Progress
@@ -20,7 +20,7 @@ def main(smk):
 
     torch.set_num_threads(smk.threads)
     params = smk.params
-    model_config = {**params.model, "device": smk.resources.device}
+    model_config = run_settings(params.model, smk.resources)
     pairs = read_table(smk.input.pairs)
     forward = read_evals(dict(zip(params.seed_epochs, smk.input.evals)))
     sampling = sampling_from_config(params.sampling)

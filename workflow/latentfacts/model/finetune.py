@@ -186,9 +186,21 @@ def load_state(directory):
         raise ValueError(f"{path}: not a training state of tensors and plain values ({error})") from None
 
 
+def check_trainable(base_model):
+    """A sharded model trains only where every module is in memory: accelerate's disk offload keeps
+    weights on the meta device, through which no gradient flows."""
+    offloaded = [name for name, where in (getattr(base_model, "hf_device_map", None) or {}).items() if where == "disk"]
+    if offloaded:
+        raise ValueError(
+            f"config key device_map: the model's modules {', '.join(offloaded)} are offloaded to disk, where LoRA "
+            "training cannot reach them; give max_memory room for the whole model on the GPUs (and CPU)"
+        )
+
+
 def resume(base_model, previous, cfg, n_facts):
     """(model, optimizer, scheduler) ready for the next epoch: fresh (seeded) when `previous` is None,
     else restored from the epoch directory `previous`, RNG state included."""
+    check_trainable(base_model)
     if previous is None:
         model = attach_lora(base_model, cfg)
         optimizer, scheduler = optimizer_and_scheduler(model, cfg, n_facts)

@@ -8,6 +8,7 @@ Heavy imports (torch, transformers, peft) happen inside the functions, so a rule
 
 import json
 import os
+import tempfile
 
 from latentfacts.checksums import verify_checksums
 from latentfacts.model.names import could_be_hub_name
@@ -104,8 +105,25 @@ def check_adapter(adapter):
     verify_checksums(adapter)
 
 
-def load_model(name_or_path, dtype="float32", device="cpu", adapter=None, trust_remote_code=False):
-    """The model in eval mode on `device`, with the PEFT adapter directory `adapter` applied if given.
+def sharding(device_map, max_memory):
+    """from_pretrained's arguments that shard a model through accelerate: `device_map` (`auto`, `balanced`,
+    `sequential` or {module: device}) within `max_memory` ({device: size}; GPU ids as integers); where
+    modules may be placed on `disk`, `offload_folder` is a new temporary directory (load_model keeps it
+    on the model, so it is removed with it)."""
+    if device_map is None:
+        return {}
+    arguments = {"device_map": device_map}
+    if max_memory:
+        arguments["max_memory"] = {int(k) if str(k).isdigit() else k: v for k, v in max_memory.items()}
+    if device_map == "auto" or "disk" in (device_map.values() if isinstance(device_map, dict) else ()):
+        arguments["offload_folder"] = tempfile.TemporaryDirectory(prefix="latentfacts-offload-")
+    return arguments
+
+
+def load_model(name_or_path, dtype="float32", device="cpu", adapter=None, trust_remote_code=False, device_map=None,
+               max_memory=None):  # fmt: skip
+    """The model in eval mode on `device`, with the PEFT adapter directory `adapter` applied if given;
+    with `device_map`, sharded over the devices it names instead (see `sharding`).
 
     The model's own generation config is replaced by a neutral one so that hub defaults (sampling on,
     temperature 0.6, top_p 0.9 for Llama-3.1-Instruct) never leak into our `generate` calls: every
@@ -116,15 +134,24 @@ def load_model(name_or_path, dtype="float32", device="cpu", adapter=None, trust_
     check_model_location(name_or_path)
     if adapter is not None:
         check_adapter(adapter)
+    placement = sharding(device_map, max_memory)
+    offload = placement.pop("offload_folder", None)
     model = AutoModelForCausalLM.from_pretrained(
-        name_or_path, dtype=getattr(torch, dtype), trust_remote_code=trust_remote_code
+        name_or_path,
+        dtype=getattr(torch, dtype),
+        trust_remote_code=trust_remote_code,
+        **placement,
+        **({"offload_folder": offload.name} if offload else {}),
     )
     model.generation_config = GenerationConfig(
         bos_token_id=model.config.bos_token_id,
         eos_token_id=model.config.eos_token_id,
         pad_token_id=model.config.pad_token_id,
     )
-    model.to(device)
+    if offload:
+        model.offload_folder = offload  # removed with the model
+    if device_map is None:
+        model.to(device)
     if adapter is not None:
         from peft import PeftModel
 
@@ -144,6 +171,12 @@ def load_tokenizer_for(model_config):
     )
 
 
+def run_settings(model, resources):
+    """A model rule's params.model with where it runs, from its resources: `device` and the JSON
+    `placement` (device_map, max_memory)."""
+    return {**model, "device": resources.device, **json.loads(resources.placement)}
+
+
 def load_model_for(model_config, adapter=None):
     """The model config section `model` names, on its configured device and dtype."""
     return load_model(
@@ -152,6 +185,8 @@ def load_model_for(model_config, adapter=None):
         resolve_device(model_config["device"]),
         adapter,
         model_config["trust_remote_code"],
+        model_config.get("device_map"),
+        model_config.get("max_memory"),
     )
 
 
