@@ -127,7 +127,8 @@ def pooled_interaction(tables, endpoint, columns, cox):
     names = list(tables)
     common = {"endpoint": endpoint, "reference_model": names[0]}
     if focus not in columns:
-        return pd.DataFrame([{**common, "term": focus, "note": f"{focus} is not among the model's covariates"}])
+        return pd.DataFrame([{**common, "term": focus, "note": f"{focus} is not among the model's covariates"}],
+                            columns=POOLED_COLUMNS)  # fmt: skip
     stacked = pooled_survival(tables, focus)
     interactions = [interaction_term(focus, name) for name in names[1:]]
     full_hr, _, full = fit_cox(stacked, columns + interactions, **cox)
@@ -135,7 +136,8 @@ def pooled_interaction(tables, endpoint, columns, cox):
     fitted = [term for term in interactions if term in full["covariates"]]
     if full["reason"] or reduced["reason"] or not fitted:
         why = full["reason"] or reduced["reason"] or f"{focus} x model dropped: {full['dropped']}"
-        return pd.DataFrame([{**common, "term": focus, "n": full["n"], "events": full["events"], "note": why}])
+        return pd.DataFrame([{**common, "term": focus, "n": full["n"], "events": full["events"], "note": why}],
+                            columns=POOLED_COLUMNS)  # fmt: skip
     statistic = max(2 * (full["log_likelihood"] - reduced["log_likelihood"]), 0.0)
     rows = full_hr.rename(columns={"covariate": "term"}).drop(columns=["coef", "se"])
     return rows.assign(
