@@ -5,7 +5,7 @@ holds 1; the estimate and rate tables keep each model's CI and n."""
 import numpy as np
 import pandas as pd
 
-from latentfacts.analysis.comparison import estimate_table, pooled_interaction, rate_table
+from latentfacts.analysis.comparison import POOLED_COLUMNS, estimate_table, pooled_interaction, rate_table
 
 COX = {"penalizer": 0.0, "ph_alpha": 0.05, "firth_min_events_per_covariate": None}
 
@@ -47,6 +47,7 @@ def test_without_the_focus_covariate_there_is_no_pooled_model_and_it_says_why():
     tables = {"a": planted(1.0, seed=1), "b": planted(1.0, seed=2)}
     rows = pooled_interaction(tables, "acquisition", [], COX)
     assert len(rows) == 1 and "latent is not among the model's covariates" in rows["note"].iloc[0]
+    assert list(rows.columns) == POOLED_COLUMNS
 
 
 def test_estimate_and_rate_tables_keep_each_models_interval_and_n():
