@@ -95,6 +95,7 @@ def place_inputs(project):
     """Write the hand-made tables where the model layer would, and a config for their seeds and epochs."""
     pairs, covariates, baseline, evals = hand_made_study()
     (project / "results/data").mkdir(parents=True)
+    (project / "results/models/default").mkdir(parents=True)
     pairs.to_parquet(project / "results/data/pairs.parquet", index=False)
     covariates.to_parquet(project / "results/data/covariates.parquet", index=False)
     baseline.to_parquet(project / "results/models/default/baseline.parquet", index=False)
