@@ -4,11 +4,8 @@ import sys
 from snakemake.logging import logger
 from snakemake.utils import min_version, validate
 
-from latentfacts.configcheck import (
-    check_model_sections,
-    check_moved_keys,
-    type_command_line_values,
-)
+from latentfacts.configcheck import check_moved_keys, type_command_line_values
+from latentfacts.modelcheck import check_model_sections
 
 min_version("9.0")
 

@@ -6,7 +6,8 @@ import pytest
 import yaml
 from conftest import ROOT
 
-from latentfacts.configcheck import ConfigError, check_model_choice, check_model_sections
+from latentfacts.configcheck import ConfigError, check_model_choice
+from latentfacts.modelcheck import check_model_sections
 from latentfacts.model.sections import load_settings, model_sections, pretraining, section_keys
 
 SCHEMA = str(ROOT / "workflow" / "schemas" / "config.schema.yaml")

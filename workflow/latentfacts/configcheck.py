@@ -12,9 +12,6 @@ import yaml
 from latentfacts.model.names import EMBEDDED, could_be_hub_name
 from latentfacts.model.sections import model_sections, section_keys
 
-# A studied model's short name: a folder name and a Snakemake wildcard value.
-MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
-
 
 class ConfigError(ValueError):
     """A config value is inconsistent with another; the message names the key."""
@@ -38,28 +35,6 @@ def _schema_at(schema, root):
     for part in schema["$ref"].removeprefix("#/").split("/"):
         root = root[part]
     return root
-
-
-def check_model_sections(config, schema_path):
-    """Each entry of `models` against the schema's model section, the error naming the key in full
-    (`models.small.dtype`), before the whole config's validation would name it by schema path."""
-    import jsonschema
-
-    with open(schema_path) as handle:
-        schema = yaml.safe_load(handle)
-    # the whole schema, so its references resolve, over a config holding only the entry
-    validator = jsonschema.Draft202012Validator({**schema, "required": []})
-    for name, entry in (config.get("models") or {}).items():
-        if not MODEL_NAME.match(str(name)):
-            raise ConfigError(
-                f"config key models.{name}: a model's short name names its folder results/models/<name>; "
-                "use letters, digits, '_' and '-' (starting with a letter or digit)"
-            )
-        if not isinstance(entry, dict):
-            raise ConfigError(f"config key models.{name}: expected a model section (a mapping), got {entry!r}")
-        error = jsonschema.exceptions.best_match(validator.iter_errors({"models": {name: entry}}))
-        if error is not None:
-            raise ConfigError(f"config key {'.'.join(map(str, error.absolute_path))}: {error.message}")
 
 
 def typed_values(value, schema, root):
