@@ -141,3 +141,11 @@ def test_row_order_of_a_survival_table_changes_no_number():
                 pd.testing.assert_frame_equal(original, reordered, check_exact=True)
             else:
                 assert original == reordered
+
+
+def test_logrank_without_any_event_says_why_instead_of_failing():
+    table = simulated_epochs(60, np.log(2.0), seeds=(0,))
+    table["event"] = 0
+    _, test, rmst = kaplan_meier(table, 10, PERMUTATION)
+    assert np.isnan(test["test_statistic"]) and test["reason"] == "no events among the facts at risk; the test needs some"
+    assert (rmst["rmst"] == 10).all()  # no event: every curve stays at 1 through the horizon

@@ -59,6 +59,9 @@ def logrank(table, permutation):
     if len(classes) < 2:
         result["reason"] = f"{len(classes)} knowledge class(es) at risk; the test needs two"
         return result
+    if not (table["event"] == 1).any():
+        result["reason"] = "no events among the facts at risk; the test needs some"
+        return result
     result.update(logrank_test(table["duration"], table["event"], table[GROUP], **permutation))
     return result
 
