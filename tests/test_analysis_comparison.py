@@ -75,3 +75,19 @@ def test_estimate_and_rate_tables_keep_each_models_interval_and_n():
     assert rates.loc[("generalization_rate", "all"), ["events", "n"]].tolist() == [1, 4]
     low, high = rates.loc[("degradation_rate", "all"), ["ci_lower", "ci_upper"]]
     assert low < 1 and high == 1.0
+
+
+def test_a_model_whose_latent_facts_have_no_event_gets_no_interaction_and_says_why():
+    thin = planted(1.0, seed=5)
+    thin.loc[thin["latent"] == 1, "event"] = 0
+    rows = pooled_interaction({"a": thin, "b": planted(3.0, seed=6)}, "acquisition", ["latent"], COX)
+    assert len(rows) == 1 and np.isnan(rows["hr"].iloc[0])
+    assert rows["note"].iloc[0].startswith("no pooled model: a has 200 rows with latent = 1 and no event among them")
+
+
+def test_firth_fits_give_the_interaction_without_a_likelihood_ratio_test():
+    firth = {**COX, "firth_min_events_per_covariate": 1e9}
+    rows = pooled_interaction({"a": planted(1.0, seed=1), "b": planted(4.0, seed=2)}, "acquisition", ["latent"], firth)
+    interaction = rows.set_index("term").loc["latent:b"]
+    assert interaction["estimation"] == "firth" and interaction["hr_lower"] > 1.5
+    assert np.isnan(interaction["lr_statistic"]) and np.isnan(interaction["lr_p"])

@@ -118,6 +118,18 @@ def pooled_survival(tables, focus):
     return stacked
 
 
+def thin_groups(tables, focus):
+    """The models in which a group of `focus` (0 or 1) has no event: there the model's own focus effect,
+    and so its interaction, cannot be estimated."""
+    thin = []
+    for name, table in tables.items():
+        for level in (0, 1):
+            rows = table[table[focus] == level]
+            if rows["event"].sum() == 0:
+                thin.append(f"{name} has {len(rows)} rows with {focus} = {level} and no event among them")
+    return thin
+
+
 def pooled_interaction(tables, endpoint, columns, cox):
     """The pooled Cox model of one endpoint over every model (stratum per model and seed) with focus x
     model interactions: one row per term with its HR, 95% CI and p, and the likelihood-ratio test of all
@@ -129,6 +141,9 @@ def pooled_interaction(tables, endpoint, columns, cox):
     if focus not in columns:
         return pd.DataFrame([{**common, "term": focus, "note": f"{focus} is not among the model's covariates"}],
                             columns=POOLED_COLUMNS)  # fmt: skip
+    if thin := thin_groups(tables, focus):
+        note = f"no pooled model: {'; '.join(thin)}; the interaction needs events in both {focus} groups of every model"
+        return pd.DataFrame([{**common, "term": focus, "note": note}], columns=POOLED_COLUMNS)
     stacked = pooled_survival(tables, focus)
     interactions = [interaction_term(focus, name) for name in names[1:]]
     full_hr, _, full = fit_cox(stacked, columns + interactions, **cox)
@@ -138,7 +153,9 @@ def pooled_interaction(tables, endpoint, columns, cox):
         why = full["reason"] or reduced["reason"] or f"{focus} x model dropped: {full['dropped']}"
         return pd.DataFrame([{**common, "term": focus, "n": full["n"], "events": full["events"], "note": why}],
                             columns=POOLED_COLUMNS)  # fmt: skip
-    statistic = max(2 * (full["log_likelihood"] - reduced["log_likelihood"]), 0.0)
+    # a likelihood-ratio test compares maximum likelihoods; Firth's penalized fits have none to compare
+    likelihoods = full["estimation"] == reduced["estimation"] == "maximum likelihood"
+    statistic = max(2 * (full["log_likelihood"] - reduced["log_likelihood"]), 0.0) if likelihoods else np.nan
     rows = full_hr.rename(columns={"covariate": "term"}).drop(columns=["coef", "se"])
     return rows.assign(
         **common,
@@ -148,7 +165,7 @@ def pooled_interaction(tables, endpoint, columns, cox):
         errors=full["standard_errors"],
         lr_statistic=statistic,
         lr_df=len(fitted),
-        lr_p=stats.chi2.sf(statistic, len(fitted)),
+        lr_p=stats.chi2.sf(statistic, len(fitted)) if likelihoods else np.nan,
         note="; ".join([full["estimation_reason"], *full["warnings"]]).strip("; "),
     )[POOLED_COLUMNS]
 

@@ -62,6 +62,12 @@ def recall_figure(curves):
     return figure
 
 
+def lr_text(row):
+    if pd.isna(row["lr_statistic"]):
+        return "none (Firth fit)"
+    return f"chi2={row['lr_statistic']:.3g}, df={row['lr_df']:.0f}, p={row['lr_p']:.3g}"
+
+
 def interaction_words(row):
     """What the interaction's interval says, in words that follow it."""
     return reading(row["hr_lower"], row["hr_upper"], 1, "weaker than in the reference model",
@@ -99,7 +105,7 @@ def comparison_markdown(estimates, rates, pooled):
     lines += markdown_table(
         ["endpoint", "term", "interaction HR (95% CI)", "p", "LR test", "n", "reading"],
         [[r["endpoint"], r["term"], interval_text(r["hr"], r["hr_lower"], r["hr_upper"]), f"{r['p']:.3g}",
-          f"chi2={r['lr_statistic']:.3g}, df={r['lr_df']:.0f}, p={r['lr_p']:.3g}", f"{r['n']:.0f}",
+          lr_text(r), f"{r['n']:.0f}",
           interaction_words(r)] for _, r in terms.iterrows()],  # fmt: skip
     )
     unfitted = pooled[~pooled["term"].str.contains(":", na=False) & pooled["hr"].isna()]
