@@ -82,7 +82,7 @@ def test_a_model_whose_latent_facts_have_no_event_gets_no_interaction_and_says_w
     thin.loc[thin["latent"] == 1, "event"] = 0
     rows = pooled_interaction({"a": thin, "b": planted(3.0, seed=6)}, "acquisition", ["latent"], COX)
     assert len(rows) == 1 and np.isnan(rows["hr"].iloc[0])
-    assert rows["note"].iloc[0].startswith("no pooled model: a has 200 rows with latent = 1 and no event among them")
+    assert rows["note"].iloc[0].startswith("a has 200 rows with latent = 1 and no event among them: the interaction needs")
 
 
 def test_firth_fits_give_the_interaction_without_a_likelihood_ratio_test():

@@ -142,7 +142,7 @@ def pooled_interaction(tables, endpoint, columns, cox):
         return pd.DataFrame([{**common, "term": focus, "note": f"{focus} is not among the model's covariates"}],
                             columns=POOLED_COLUMNS)  # fmt: skip
     if thin := thin_groups(tables, focus):
-        note = f"no pooled model: {'; '.join(thin)}; the interaction needs events in both {focus} groups of every model"
+        note = f"{'; '.join(thin)}: the interaction needs events in both {focus} groups of every model"
         return pd.DataFrame([{**common, "term": focus, "note": note}], columns=POOLED_COLUMNS)
     stacked = pooled_survival(tables, focus)
     interactions = [interaction_term(focus, name) for name in names[1:]]
