@@ -2,6 +2,7 @@
 on batching, reverse-probe examples ask for the label, and the fine-tuning arms train the right sets."""
 
 import importlib.util
+import json
 from types import SimpleNamespace
 
 import numpy as np
@@ -110,7 +111,9 @@ def run_train_script(tiny_dir, pairs_path, root, run, epochs, main_templates="al
     (`main_templates`: the main run's prompts.train_templates); returns each trained epoch's seen order."""
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     model = {key: config["model"][key] for key in ("dtype", "trust_remote_code", "chat_template")} | {"name_or_path": str(tiny_dir)}
-    resources = Namespace(device="cpu", batch_size=8, resume=str(root / "resume"))
+    # as the rules pass them: where the model's layers go (model_placement in common.smk) is a resource
+    placement = json.dumps({key: config["model"][key] for key in ("device_map", "max_memory")})
+    resources = Namespace(device="cpu", batch_size=8, resume=str(root / "resume"), placement=placement)
     checkpoints = [str(root / f"finetune/epoch_{e:02d}") for e in epochs]
     load_script("finetune").main(
         SimpleNamespace(
