@@ -1,5 +1,6 @@
 """The SLURM profile on a real single-node SLURM: every job goes through sbatch with the profile's
-resources (GPU rules with a GPU request), and the tables equal those of a local run.
+resources (GPU rules with a GPU request, two for a model whose config asks for two), and the tables
+equal those of a local run.
 
 Needs root and Debian packages (tools/slurm_ci.sh installs them); fails, with the daemons' own
 messages, where SLURM cannot start. The cluster lives in a temporary directory and is gone when the
@@ -24,6 +25,8 @@ from slurm_cluster import CI_PARTITIONS, leftovers, running_slurm
 DEFAULT_TARGETS = " ".join(f"results/models/default/runs/seed0/eval/epoch_{epoch:02d}.parquet" for epoch in range(3))
 TARGETS = os.environ.get("LATENTFACTS_SLURM_TARGETS", DEFAULT_TARGETS).split()
 EXTRA_ARGS = shlex.split(os.environ.get("LATENTFACTS_SLURM_ARGS", ""))
+# The base model of a second model that asks for two GPUs (the CI node has two fake ones).
+SHARDED_TARGET = "results/models/sharded/base_model"
 # The embedded study made smaller for the test (both runs use it): a short pretraining, two epochs.
 CI_STUDY = {"embedded_model": {"steps": 60}, "finetune": {"epochs": 2}, "analysis": {"stable_k": 2}}
 # CI-only speed-ups: the first status check after 5 s (not 40 s), then every 2 s.
@@ -99,6 +102,18 @@ def test_slurm_profile_runs_the_study_through_sbatch(tmp_path):
             timeout=1500,
         )
         wall = time.monotonic() - started
+        # A second model sharded over two GPUs (config key gpus): its jobs ask for both, the first model's
+        # finished jobs are not redone.
+        (cluster / "config" / "sharded.yaml").write_text(yaml.safe_dump({"models": {"default": {}, "sharded": {"gpus": 2}}}))
+        sharded = subprocess.run(
+            [sys.executable, "-m", "snakemake", "--profile", str(profile), "--verbose", SHARDED_TARGET,
+             "--configfile", "config/config.yaml", "config/ci.yaml", "config/sharded.yaml"],
+            cwd=cluster,
+            env=slurm.env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )  # fmt: skip
         slurmctld_log = (slurm.directory / "log" / "slurmctld.log").read_text()
     # Nothing left that outlives the test: no daemon, no config (a later Snakemake start asks
     # `scontrol show config` through the SLURM plugin, which must fail fast without a cluster).
@@ -125,8 +140,13 @@ def test_slurm_profile_runs_the_study_through_sbatch(tmp_path):
             assert f"-p {CI_PARTITIONS['gpu']}" in call and "--gpus=1 " in call and "--cpus-per-gpu=" in call, call
         else:
             assert f"-p {CI_PARTITIONS['cpu']}" in call and "--gpus" not in call and "--cpus-per-task=" in call, call
+    sharded_output = sharded.stdout + sharded.stderr
+    assert sharded.returncode == 0, f"the two-GPU model's job failed ({sharded.returncode}):\n{sharded_output[-8000:]}"
+    sharded_calls = sbatch_calls(sharded_output)
+    assert [rules for rules, _ in sharded_calls] == [frozenset({"pretrain_base"})], sharded_calls
+    assert "model=sharded" in sharded_calls[0][1] and "--gpus=2 " in sharded_calls[0][1], sharded_calls[0][1]
     # SLURM itself saw them: slurmctld allocated and completed each job, and kept its log.
-    assert slurmctld_log.count("sched: Allocate JobId=") >= len(calls), slurmctld_log[-3000:]
+    assert slurmctld_log.count("sched: Allocate JobId=") >= len(calls) + len(sharded_calls), slurmctld_log[-3000:]
     assert len(list((cluster / "results" / "logs" / "slurm").rglob("*.log"))) >= len(calls)
 
     # The same tables as the local run.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install SLURM and munge (Debian packages) if missing, and write a single-node cluster with one fake GPU
+# Install SLURM and munge (Debian packages) if missing, and write a single-node cluster with two fake GPUs
 # into DIR: slurm.conf, gres.conf, a munge key, state and log directories. Needs root. Nothing is
 # written outside DIR (the packages aside) and no daemon is started: tests/slurm_cluster.py starts
 # them with SLURM_CONF=DIR/slurm.conf, stops them by PID and removes DIR (and its link to the config).
@@ -63,7 +63,7 @@ SlurmdLogFile=$DIR/log/slurmd.log
 SlurmctldDebug=info
 SlurmdDebug=info
 SchedulerType=sched/backfill
-NodeName=$NODE CPUs=16 RealMemory=256000 Gres=gpu:fakegpu:1 State=UNKNOWN
+NodeName=$NODE CPUs=16 RealMemory=256000 Gres=gpu:fakegpu:2 State=UNKNOWN
 PartitionName=ci_cpu Nodes=$NODE Default=YES MaxTime=INFINITE State=UP
 PartitionName=ci_gpu Nodes=$NODE MaxTime=INFINITE State=UP
 CONF
@@ -71,6 +71,7 @@ CONF
 cat >"$DIR/gres.conf" <<CONF
 AutoDetect=off
 NodeName=$NODE Name=gpu Type=fakegpu File=/dev/null
+NodeName=$NODE Name=gpu Type=fakegpu File=/dev/zero
 CONF
 
 echo "SLURM configured in $DIR (node $NODE, partitions ci_cpu, ci_gpu)"
