@@ -51,10 +51,15 @@ def test_extraction_reads_the_json_field_first_then_the_first_match():
     assert AnswerRule.from_settings({"answer": "exact"}) is None
 
 
+def loaded(model_dir, facts):
+    """A test model, its tokenizer, its facts and their evaluation examples."""
+    tokenizer = load_tokenizer(model_dir)
+    return load_model(model_dir), tokenizer, facts, evaluation_examples(tokenizer, facts, PROMPTS)
+
+
 @pytest.fixture(scope="module")
 def tiny():
-    tokenizer, model, facts = load_tokenizer(tiny_lm_dir()), load_model(tiny_lm_dir()), tiny_facts()
-    return model, tokenizer, facts, evaluation_examples(tokenizer, facts, PROMPTS)
+    return loaded(tiny_lm_dir(), tiny_facts())
 
 
 def test_extract_and_exact_agree_where_the_reply_is_the_identifier(tiny):
@@ -79,8 +84,7 @@ def test_extract_and_exact_agree_where_the_reply_is_the_identifier(tiny):
 
 @pytest.fixture(scope="module")
 def verbose():
-    tokenizer, model, facts = load_tokenizer(verbose_lm_dir()), load_model(verbose_lm_dir()), verbose_facts()
-    return model, tokenizer, facts, evaluation_examples(tokenizer, facts, PROMPTS)
+    return loaded(verbose_lm_dir(), verbose_facts())
 
 
 def test_a_reply_in_a_sentence_is_right_for_extract_and_wrong_for_exact(verbose):
