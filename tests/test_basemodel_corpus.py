@@ -16,7 +16,8 @@ from latentfacts.basemodel.corpus import (
     synthetic_corpus,
     write_corpus,
 )
-from latentfacts.basemodel.pretrain import CHAT_TEMPLATE, render_chat, train_tokenizer
+from latentfacts.basemodel.chat import CHAT_TEMPLATE, render_chat
+from latentfacts.basemodel.pretrain import train_tokenizer
 from latentfacts.tables import InputError, require_columns
 
 SYSTEM = "You are a biomedical ontology assistant. Answer with the identifier only."

@@ -7,14 +7,8 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from latentfacts.basemodel.pretrain import (
-    CHAT_TEMPLATE,
-    new_tiny_llama,
-    pretrain,
-    render_chat,
-    save_base_model,
-    train_tokenizer,
-)
+from latentfacts.basemodel.chat import CHAT_TEMPLATE, render_chat
+from latentfacts.basemodel.pretrain import new_tiny_llama, pretrain, save_base_model, train_tokenizer
 
 SYSTEM = "You are a biomedical ontology assistant. Answer with the identifier only."
 IDENTIFIERS = ["HP:0001250", "GO:0005634", "HP:0000118", "GO:0031012"]

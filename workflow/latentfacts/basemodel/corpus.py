@@ -11,7 +11,7 @@ import os
 import numpy as np
 import pandas as pd
 
-from latentfacts.basemodel.pretrain import render_chat
+from latentfacts.basemodel.chat import render_chat
 
 PHRASINGS = ("label_id", "stanza", "question_answer")
 

@@ -12,30 +12,9 @@ import time
 
 import torch
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+from latentfacts.basemodel.chat import BOS, CHAT_TEMPLATE, EOS, PAD, ROLE_TOKENS, SPECIAL_TOKENS
 from latentfacts.progress import tracked
 from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
-from transformers.utils.chat_template_utils import render_jinja_template
-
-BOS, EOS, PAD = "<|begin|>", "<|end|>", "<|pad|>"
-ROLE_TOKENS = ["<|system|>", "<|user|>", "<|assistant|>"]
-SPECIAL_TOKENS = [PAD, BOS, EOS, *ROLE_TOKENS]
-
-# One turn is `<|role|>content<|end|>`, no newlines, so a rendered conversation is one line of text.
-# The assistant's answer is the identifier followed by `<|end|>`, the tokenizer's eos token.
-CHAT_TEMPLATE = (
-    "{{ bos_token }}"
-    "{%- for message in messages -%}"
-    "{{ '<|' + message['role'] + '|>' + message['content'] + '<|end|>' }}"
-    "{%- endfor -%}"
-    "{%- if add_generation_prompt -%}{{ '<|assistant|>' }}{%- endif -%}"
-)
-
-
-def render_chat(messages):
-    """`messages` as text in CHAT_TEMPLATE, exactly as the trained tokenizer's `apply_chat_template`
-    renders it; the corpus needs this before any tokenizer exists."""
-    rendered, _ = render_jinja_template([messages], chat_template=CHAT_TEMPLATE, bos_token=BOS)
-    return rendered[0]
 
 
 def train_tokenizer(lines, vocab_size):
