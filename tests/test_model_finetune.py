@@ -10,11 +10,11 @@ import pytest
 import torch
 
 from latentfacts.checksums import write_checksums
-from latentfacts.model.finetune import TrainConfig, resume, save_epoch, train_epoch, training_examples
+from latentfacts.model.finetune import TrainConfig, dropout_free, resume, save_epoch, train_epoch, training_examples
 from latentfacts.model.lm import ModelInputError, load_model, load_tokenizer, with_each_adapter
 from latentfacts.model.prompts import encode_facts, end_of_turn_id
 from latentfacts.model.sampling import crosscheck_greedy
-from latentfacts.model.scoring import score_examples
+from latentfacts.model.scoring import score_examples, shared_prefix_length, target_logits
 from tiny_lm import SYSTEM, TEMPLATES, tiny_facts, tiny_lm_dir
 
 PROMPTS = {"system_message": SYSTEM, "templates": TEMPLATES, "evaluation_template": 0, "train_templates": "all"}
@@ -84,6 +84,36 @@ def test_resuming_from_disk_gives_bit_identical_adapter(setting, trained):
     assert resumed.keys() == trained["adapter"].keys() and len(resumed) > 0
     for name, tensor in resumed.items():
         assert torch.equal(tensor, trained["adapter"][name]), name
+
+
+def test_shared_prompt_start_gives_the_gradients_of_the_full_pass(setting):
+    """Training runs the prompt start every fact shares once per batch: the loss and every adapter
+    gradient are those of feeding each fact whole. Only without dropout, which would share one mask."""
+    tokenizer, _, train, examples = setting
+    no_dropout = TrainConfig.from_config({**FINETUNE, "lora": {**FINETUNE["lora"], "dropout": 0.0}}, PROMPTS, seed=3)
+    model, _, _ = resume(load_model(tiny_lm_dir()), None, no_dropout, len(train))
+    with torch.no_grad():  # fresh adapters have B = 0, through which no gradient reaches A
+        for name, weight in model.named_parameters():
+            if "lora_B" in name:
+                weight.normal_(0, 0.1)
+    batch = list(examples.values())[:8]
+    shared = shared_prefix_length(batch)
+    assert shared > 0 and dropout_free(model)
+
+    def loss_and_gradients(shared):
+        model.zero_grad(set_to_none=True)
+        logits, targets = target_logits(model, batch, tokenizer.pad_token_id, "right", shared)
+        loss = torch.nn.functional.cross_entropy(logits, targets)
+        loss.backward()
+        return loss.item(), {name: p.grad.clone() for name, p in model.named_parameters() if p.requires_grad}
+
+    loss_once, once = loss_and_gradients(shared)
+    loss_whole, whole = loss_and_gradients(0)
+    assert loss_once == pytest.approx(loss_whole, rel=1e-6)
+    assert once.keys() == whole.keys() and all(g.abs().sum() > 0 for g in whole.values())
+    for name in whole:
+        torch.testing.assert_close(once[name], whole[name], atol=1e-6, rtol=1e-4, msg=name)
+    assert not dropout_free(resume(load_model(tiny_lm_dir()), None, CFG, len(train))[0])
 
 
 class Planted:

@@ -4,7 +4,8 @@ template rotating per epoch), and saves its own state, so a run resumed after an
 bit-identical (on CPU) to an uninterrupted one.
 
 Loss: mean cross-entropy over answer tokens only (identifier + end-of-turn token); the output head
-runs only at those positions (see scoring.target_logits).
+runs only at those positions, and the prompt start every fact shares (chat header, system message) runs
+once per batch (see scoring.target_logits).
 """
 
 import json
@@ -21,7 +22,7 @@ from latentfacts.progress import tracked
 
 from latentfacts.checksums import verify_checksums, write_checksums
 from latentfacts.model.prompts import encode_facts, train_template
-from latentfacts.model.scoring import target_logits
+from latentfacts.model.scoring import shared_prefix_length, target_logits
 
 STATE_FILE = "training_state.pt"
 
@@ -137,18 +138,28 @@ def epoch_plan(fact_ids, cfg, epoch, n_templates):
     )
 
 
+def dropout_free(model):
+    """Whether training draws no dropout mask: only then is the shared prompt start the same for every
+    fact of a batch (one pass would give them all one mask)."""
+    attention = getattr(model.config, "attention_dropout", 0.0) or 0.0
+    return attention == 0 and all(module.p == 0 for module in model.modules() if isinstance(module, torch.nn.Dropout))
+
+
 def train_epoch(model, optimizer, scheduler, examples, cfg, epoch, pad_id, progress=True):
     """One pass over the training facts. `examples` maps (fact_id, template) -> Example; the fact order
     is that of their first appearance in `examples`. Returns (seen_order, train_log)."""
     fact_ids = list(dict.fromkeys(fact_id for fact_id, _ in examples))
     n_templates = 1 + max(template for _, template in examples)
     plan = epoch_plan(fact_ids, cfg, epoch, n_templates)
+    # The shared prompt start's gradient is the sum over the batch either way; one pass saves ~40% of
+    # the tokens (21 of ~48 here, ~40 of ~80 with Llama-3.1's chat header and system message).
+    shared = shared_prefix_length(list(examples.values())) if dropout_free(model) else 0
     model.train()
     losses, rates = [], []
     for start in tracked(range(0, len(plan), cfg.batch_size), f"epoch {epoch}", "batches", enabled=progress):
         rows = plan.iloc[start : start + cfg.batch_size]
         batch = [examples[(f, t)] for f, t in zip(rows.fact_id, rows.template)]
-        logits, targets = target_logits(model, batch, pad_id, "right")
+        logits, targets = target_logits(model, batch, pad_id, "right", shared)
         loss = torch.nn.functional.cross_entropy(logits, targets)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
