@@ -97,7 +97,7 @@ def test_shared_prompt_start_gives_the_gradients_of_the_full_pass(setting):
             if "lora_B" in name:
                 weight.normal_(0, 0.1)
     batch = list(examples.values())[:8]
-    shared = shared_prefix_length(batch)
+    shared = shared_prefix_length([ex.prompt_ids for ex in batch])
     assert shared > 0 and dropout_free(model)
 
     def loss_and_gradients(shared):

@@ -67,7 +67,7 @@ def test_head_at_target_positions_equals_full_forward_logits(lm):
 def test_shared_prompt_start_run_once_gives_the_full_forward_logits(lm, side):
     model, tokenizer, examples = lm
     batch = examples[:9]
-    shared = shared_prefix_length(batch)
+    shared = shared_prefix_length([ex.prompt_ids for ex in batch])
     assert shared > len(tokenizer(SYSTEM, add_special_tokens=False)["input_ids"])  # chat header + system message
     assert len({ex.prompt_ids[: shared + 1] for ex in batch}) > 1
     with torch.no_grad():

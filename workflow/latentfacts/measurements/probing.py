@@ -110,27 +110,31 @@ def term_end_positions(tokenizer, texts, spans):
 
 def hidden_states_at(model, tokenizer, texts, positions, batch_size):
     """Hidden states at one token per text, every layer: array [layers + 1, texts, hidden]
-    (index 0 = the embeddings). Right padding, so positions count from each text's start."""
+    (index 0 = the embeddings). Attention is causal, so a token's states depend only on the tokens up
+    to it: each text is cut after its position, texts of similar length are batched (right padding, so
+    positions count from each text's start) and the tokens every text starts with run once per batch."""
     import torch
 
-    from latentfacts.model.scoring import causal_lm_parts
+    from latentfacts.model.scoring import causal_lm_parts, decode_after_prefix, length_batches, shared_prefix_length
 
     device = next(model.parameters()).device
-    encoded = [tokenizer(t, add_special_tokens=False)["input_ids"] for t in texts]
+    decoder = causal_lm_parts(model)[0]
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    chunks = []
+    cut = [tokenizer(t, add_special_tokens=False)["input_ids"][: p + 1] for t, p in zip(texts, positions)]
+    shared = shared_prefix_length(cut)
+    states = [None] * len(cut)
     with torch.no_grad():
-        for begin in range(0, len(texts), batch_size):
-            batch = encoded[begin : begin + batch_size]
-            width = max(len(ids) for ids in batch)
-            ids = torch.tensor([x + [pad] * (width - len(x)) for x in batch], device=device)
-            mask = torch.tensor([[1] * len(x) + [0] * (width - len(x)) for x in batch], device=device)
+        for batch in length_batches([len(ids) for ids in cut], batch_size):
             # the decoder stack alone: the output head's logits at every position would go unread
-            out = causal_lm_parts(model)[0](input_ids=ids, attention_mask=mask, output_hidden_states=True)
+            out, _ = decode_after_prefix(
+                decoder, [cut[i][shared:] for i in batch], cut[0][:shared], pad, "right", device, output_hidden_states=True
+            )
             rows = torch.arange(len(batch), device=device)
-            where = torch.tensor(positions[begin : begin + batch_size], device=device)
-            chunks.append(torch.stack([h[rows, where].float().cpu() for h in out.hidden_states]))
-    return torch.cat(chunks, dim=1).numpy()
+            last = torch.tensor([len(cut[i]) - shared - 1 for i in batch], device=device)
+            layers = torch.stack([h[rows, last].float().cpu() for h in out.hidden_states])
+            for column, i in enumerate(batch):
+                states[i] = layers[:, column]
+    return torch.stack(states, dim=1).numpy()
 
 
 def probe_layers(states, labels, train_mask, C, seed):

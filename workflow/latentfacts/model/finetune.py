@@ -153,7 +153,7 @@ def train_epoch(model, optimizer, scheduler, examples, cfg, epoch, pad_id, progr
     plan = epoch_plan(fact_ids, cfg, epoch, n_templates)
     # The shared prompt start's gradient is the sum over the batch either way; one pass saves ~40% of
     # the tokens (21 of ~48 here, ~40 of ~80 with Llama-3.1's chat header and system message).
-    shared = shared_prefix_length(list(examples.values())) if dropout_free(model) else 0
+    shared = shared_prefix_length([ex.prompt_ids for ex in examples.values()]) if dropout_free(model) else 0
     model.train()
     losses, rates = [], []
     for start in tracked(range(0, len(plan), cfg.batch_size), f"epoch {epoch}", "batches", enabled=progress):

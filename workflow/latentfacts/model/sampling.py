@@ -25,7 +25,8 @@ def generate_answers(model, examples, pad_id, end_id, batch_size, sampling=None,
     if sampling is not None:
         settings = {"do_sample": True, "temperature": sampling.temperature, "top_k": sampling.top_k, "top_p": sampling.top_p}
     device = model.device
-    for batch in tracked(length_batches(examples, batch_size), "generate", "batches", enabled=progress):
+    lengths = [len(ex.prompt_ids) + len(ex.target_ids) for ex in examples]
+    for batch in tracked(length_batches(lengths, batch_size), "generate", "batches", enabled=progress):
         padded = pad_batch([examples[i].prompt_ids for i in batch], pad_id, "left")
         input_ids, attention_mask, position_ids = (tensor.to(device) for tensor in padded[:3])
         if samples > 1:

@@ -82,15 +82,36 @@ def repeated_cache(decoder, input_ids, attention_mask, position_ids, copies):
     return cache
 
 
-def shared_prefix_length(examples):
-    """How many leading prompt tokens all `examples` share (the chat header, system message and the
-    template's first words), leaving at least each prompt's last token, which predicts the target."""
-    first = examples[0].prompt_ids
-    length = min(len(ex.prompt_ids) for ex in examples) - 1
-    for ex in examples:
-        while length and ex.prompt_ids[:length] != first[:length]:
+def shared_prefix_length(sequences):
+    """How many leading tokens all `sequences` (token id lists) share (the chat header, system message
+    and the template's first words), leaving at least each one's last token, which predicts the target."""
+    first = sequences[0]
+    length = min(len(seq) for seq in sequences) - 1
+    for seq in sequences:
+        while length and seq[:length] != first[:length]:
             length -= 1
     return max(length, 0)
+
+
+def decode_after_prefix(decoder, sequences, prefix, pad_id, side, device, **options):
+    """The decoder stack run over `sequences` (id lists, padded on `side`, sent to `device`), each the
+    continuation of the id list `prefix` that they all share, which runs once for the batch (not at all
+    when empty). Returns the decoder's output and each sequence's offset in the padded batch."""
+    input_ids, attention_mask, position_ids, offsets = pad_batch(sequences, pad_id, side)
+    cache = None
+    if prefix:
+        cache = repeated_cache(decoder, torch.tensor([prefix], device=device), None, None, len(sequences))
+        attention_mask = torch.cat([torch.ones(len(sequences), len(prefix), dtype=torch.long), attention_mask], dim=1)
+        position_ids = position_ids + len(prefix)
+    output = decoder(
+        input_ids=input_ids.to(device),
+        attention_mask=attention_mask.to(device),
+        position_ids=position_ids.to(device),
+        past_key_values=cache,
+        use_cache=cache is not None,
+        **options,
+    )
+    return output, offsets
 
 
 def target_logits(model, examples, pad_id, side, shared=0):
@@ -101,20 +122,9 @@ def target_logits(model, examples, pad_id, side, shared=0):
     decoder, head, softcap = causal_lm_parts(model)
     device = head.weight.device
     sequences = [(ex.prompt_ids + ex.target_ids[:-1])[shared:] for ex in examples]
-    input_ids, attention_mask, position_ids, offsets = pad_batch(sequences, pad_id, side)
-    cache = None
-    if shared:
-        prefix = torch.tensor([examples[0].prompt_ids[:shared]], device=device)
-        cache = repeated_cache(decoder, prefix, None, None, len(examples))
-        attention_mask = torch.cat([torch.ones(len(examples), shared, dtype=torch.long), attention_mask], dim=1)
-        position_ids = position_ids + shared
-    hidden = decoder(
-        input_ids=input_ids.to(device),
-        attention_mask=attention_mask.to(device),
-        position_ids=position_ids.to(device),
-        past_key_values=cache,
-        use_cache=cache is not None,
-    ).last_hidden_state
+    prefix = examples[0].prompt_ids[:shared]
+    output, offsets = decode_after_prefix(decoder, sequences, prefix, pad_id, side, device)
+    hidden = output.last_hidden_state
     rows, cols = [], []
     for row, (ex, offset) in enumerate(zip(examples, offsets)):
         first = offset + len(ex.prompt_ids) - shared - 1  # the last prompt token predicts the first target token
@@ -127,9 +137,9 @@ def target_logits(model, examples, pad_id, side, shared=0):
     return logits, targets
 
 
-def length_batches(examples, batch_size):
-    """Index lists of examples grouped by similar total length (longest first, stable order)."""
-    order = sorted(range(len(examples)), key=lambda i: -(len(examples[i].prompt_ids) + len(examples[i].target_ids)))
+def length_batches(lengths, batch_size):
+    """Index lists of items grouped by similar `lengths` (longest first, stable order)."""
+    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
     return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
 
 
@@ -146,8 +156,8 @@ def score_examples(model, examples, pad_id, sampling=Sampling(), batch_size=64, 
     logprob, log_p_sample = np.zeros(len(examples)), np.zeros(len(examples))
     correct = np.zeros(len(examples), dtype=bool)
     rank = np.zeros(len(examples), dtype=np.int64)
-    batches = length_batches(examples, batch_size)
-    shared = shared_prefix_length(examples) if examples else 0
+    batches = length_batches([len(ex.prompt_ids) + len(ex.target_ids) for ex in examples], batch_size)
+    shared = shared_prefix_length([ex.prompt_ids for ex in examples]) if examples else 0
     for batch in tracked(batches, "score", "batches", enabled=progress):
         logits, targets = target_logits(model, [examples[i] for i in batch], pad_id, side, shared)
         token_logprob = torch.log_softmax(logits, -1).gather(1, targets[:, None])[:, 0].double().cpu()
