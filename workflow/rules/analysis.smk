@@ -273,7 +273,7 @@ rule effects:
         f"{MODEL_BENCH}/analysis/effects_{{endpoint}}.tsv"
     wildcard_constraints:
         endpoint="|".join(SURVIVAL_ENDPOINTS),
-    priority: PRIORITY["analysis_long"]
+    priority: PRIORITY["long"]
     conda:
         "../../envs/cpu.yaml"
     threads: 1

@@ -97,10 +97,10 @@ def pubmed_manners():
 
 
 # Which ready job takes a free core first where cores are fewer than ready jobs (a laptop): the
-# chain the study's end waits on (training runs, then their evaluations and the baseline, then the
-# analysis, its longest jobs first); the measurements beside the analysis, which nothing waits on,
-# take the cores it leaves.
-PRIORITY = {"training": 4, "scoring": 3, "analysis_long": 2, "analysis": 1}
+# chain the study's end waits on (training runs, then their evaluations and the baseline), then the
+# long jobs after them (the Firth effects and the probes: started last, one of them would run alone
+# at the end), then the short analysis and measurement jobs, which fill the cores they leave.
+PRIORITY = {"training": 4, "scoring": 3, "long": 2, "analysis": 1}
 
 
 # --- model stage ---

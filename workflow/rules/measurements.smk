@@ -107,6 +107,7 @@ rule logprob_dynamics:
         svg=f"{FIGURES}/logprob_dynamics.svg",
     log:
         f"{MODEL_LOGS}/logprob_dynamics.log",
+    priority: PRIORITY["analysis"]
     conda:
         "../../envs/cpu.yaml"
     resources:
@@ -146,6 +147,7 @@ rule forgetting_exposure:
         svg=f"{FIGURES}/forgetting_exposure.svg",
     log:
         f"{MODEL_LOGS}/forgetting_exposure.log",
+    priority: PRIORITY["analysis"]
     conda:
         "../../envs/cpu.yaml"
     resources:
@@ -187,6 +189,7 @@ rule reverse_probe:
         f"{MODEL_LOGS}/reverse_probe.log",
     benchmark:
         f"{MODEL_BENCH}/reverse_probe.tsv"
+    priority: PRIORITY["long"]
     conda:
         "../../envs/gpu.yaml"
     threads: 2
@@ -235,6 +238,7 @@ rule linear_probe:
         f"{MODEL_LOGS}/linear_probe.log",
     benchmark:
         f"{MODEL_BENCH}/linear_probe.tsv"
+    priority: PRIORITY["long"]
     conda:
         "../../envs/gpu.yaml"
     threads: 2
@@ -314,6 +318,7 @@ rule retainability:
         svg=f"{FIGURES}/retainability.svg",
     log:
         f"{MODEL_LOGS}/retainability.log",
+    priority: PRIORITY["analysis"]
     conda:
         "../../envs/cpu.yaml"
     resources:
@@ -343,6 +348,7 @@ rule heldout_probe:
     wildcard_constraints:
         run="runs|arms/[a-z_]+",
         seed=r"\d+",
+    priority: PRIORITY["long"]
     conda:
         "../../envs/gpu.yaml"
     threads: 2
@@ -407,6 +413,7 @@ rule augmentation:
         svg=f"{FIGURES}/augmentation.svg",
     log:
         f"{MODEL_LOGS}/augmentation.log",
+    priority: PRIORITY["analysis"]
     conda:
         "../../envs/cpu.yaml"
     resources:
