@@ -14,6 +14,18 @@ from latentfacts.analysis.survival import (
 check_stable_k(config["analysis"]["stable_k"], EPOCHS)
 check_epoch_bands(config["analysis"]["epoch_bands"])
 
+# The covariates of each endpoint's models, and fit_cox's settings, as the rules fitting them pass them on.
+ENDPOINT_COLUMNS = {
+    endpoint: model_columns(config["analysis"]["covariates"], ONTOLOGIES, endpoint)
+    for endpoint in SURVIVAL_ENDPOINTS
+}
+COX_SETTINGS = {
+    "penalizer": config["analysis"]["cox_penalizer"],
+    "ph_alpha": config["analysis"]["ph_alpha"],
+    "firth_min_events_per_covariate": config["analysis"][
+        "firth_min_events_per_covariate"
+    ],
+}
 ANALYSIS = f"{MODEL_ROOT}/analysis"
 FIGURES = f"{MODEL_ROOT}/figures"
 EVAL_KEYS = [(seed, epoch) for seed in SEEDS for epoch in range(EPOCHS + 1)]
@@ -147,9 +159,7 @@ rule cox:
         mem_mb=2000,
         runtime=20,
     params:
-        columns=lambda w: model_columns(
-            config["analysis"]["covariates"], ONTOLOGIES, w.endpoint
-        ),
+        columns=endpoint_columns,
         penalizer=config["analysis"]["cox_penalizer"],
         ph_alpha=config["analysis"]["ph_alpha"],
         firth_min_events_per_covariate=config["analysis"][
@@ -180,9 +190,7 @@ rule discrete_time:
         mem_mb=4000,
         runtime=20,
     params:
-        columns=lambda w: model_columns(
-            config["analysis"]["covariates"], ONTOLOGIES, w.endpoint
-        ),
+        columns=endpoint_columns,
         min_events=config["analysis"]["discrete_min_events"],
     script:
         "../scripts/discrete_time.py"
@@ -281,18 +289,10 @@ rule effects:
         mem_mb=2000,
         runtime=20,
     params:
-        columns=lambda w: model_columns(
-            config["analysis"]["covariates"], ONTOLOGIES, w.endpoint
-        ),
+        columns=endpoint_columns,
         bands=config["analysis"]["epoch_bands"],
         horizon=lambda w: HORIZONS[w.endpoint],
-        cox={
-            "penalizer": config["analysis"]["cox_penalizer"],
-            "ph_alpha": config["analysis"]["ph_alpha"],
-            "firth_min_events_per_covariate": config["analysis"][
-                "firth_min_events_per_covariate"
-            ],
-        },
+        cox=COX_SETTINGS,
     script:
         "../scripts/effects.py"
 

@@ -203,6 +203,14 @@ def semantic_epochs(wildcards):
     return [(int(wildcards.seed), e) for e in probe_epochs(every, EPOCHS)]
 
 
+# --- analysis ---
+
+
+def endpoint_columns(wildcards):
+    """The covariates of wildcards.endpoint's models (ENDPOINT_COLUMNS, analysis.smk)."""
+    return ENDPOINT_COLUMNS[wildcards.endpoint]
+
+
 def all_targets():
     """The targets of the `all` rule: the analysis stage's outputs (they pull in the whole DAG), the
     switched-on measurements and, with two or more models, their comparison."""

@@ -46,17 +46,8 @@ rule compare_models:
     params:
         models=MODEL_NAMES,
         endpoints=SURVIVAL_ENDPOINTS,
-        columns={
-            e: model_columns(config["analysis"]["covariates"], ONTOLOGIES, e)
-            for e in SURVIVAL_ENDPOINTS
-        },
-        cox={
-            "penalizer": config["analysis"]["cox_penalizer"],
-            "ph_alpha": config["analysis"]["ph_alpha"],
-            "firth_min_events_per_covariate": config["analysis"][
-                "firth_min_events_per_covariate"
-            ],
-        },
+        columns=ENDPOINT_COLUMNS,
+        cox=COX_SETTINGS,
     script:
         "../scripts/compare_models.py"
 
